@@ -1,0 +1,19 @@
+"""Errors shared by every cnnsearch package; only cli.py turns them into exit codes."""
+
+
+class CnnsearchError(Exception):
+    """A failure with a message written for the person at the keyboard."""
+
+    exit_code = 1
+
+
+class UsageError(CnnsearchError):
+    """Bad usage or bad input: the message says what is wrong and how to fix it."""
+
+    exit_code = 2
+
+
+class RunError(CnnsearchError):
+    """A failure at run time: unreachable database, unreadable dataset."""
+
+    exit_code = 1

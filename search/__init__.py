@@ -1,0 +1,1 @@
+"""The search engine: config, datasets, study, objective, workers, and what reads results."""

@@ -1,0 +1,137 @@
+"""The frozen description of a search, validated up front, and stored with its study."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from errors import UsageError
+from search.data import canonical_name
+from spaces import Bounds, get_space, parse_sets
+
+SAMPLERS = ("tpe", "random", "gp", "cmaes")
+PRUNERS = ("hyperband", "median", "asha", "none")
+OBJECTIVES = {"accuracy": "maximize", "time": "minimize", "params": "minimize"}
+
+# The fields that define what a study measures; a resumed or joined study must match them.
+IDENTITY = ("dataset", "space", "epochs", "objectives", "sets", "train_size", "val_fraction")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """What to search, how, and for how long. Invalid values raise `UsageError` at creation."""
+
+    dataset: str
+    space: str = "convnet"
+    study_name: str | None = None
+    trials: int = 20
+    timeout: float | None = None
+    epochs: int = 10
+    sampler: str = "tpe"
+    pruner: str | None = None  # None: hyperband, or none for multi-objective studies
+    objectives: tuple[str, ...] = ("accuracy",)
+    sets: tuple[str, ...] = ()
+    train_size: int | None = None
+    val_fraction: float = 0.1
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dataset", canonical_name(self.dataset))
+        object.__setattr__(self, "objectives", tuple(self.objectives))
+        object.__setattr__(self, "sets", tuple(self.sets))
+        get_space(self.space)
+        self.bounds  # noqa: B018 - parses --set, raising on bad input
+        _check(self.trials >= 1, f"--trials must be at least 1, got {self.trials}")
+        _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
+        _check(
+            self.timeout is None or self.timeout > 0,
+            f"--timeout must be positive, got {self.timeout}",
+        )
+        _check(
+            0 < self.val_fraction < 1,
+            f"--val-fraction must lie between 0 and 1 (exclusive), got {self.val_fraction}",
+        )
+        _check(
+            self.train_size is None or self.train_size >= 10,
+            f"--train-size must be at least 10, got {self.train_size}",
+        )
+        _check(
+            self.sampler in SAMPLERS,
+            f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}",
+        )
+        _check(
+            self.pruner is None or self.pruner in PRUNERS,
+            f"unknown pruner {self.pruner!r}; choose one of {', '.join(PRUNERS)}",
+        )
+        unknown = [o for o in self.objectives if o not in OBJECTIVES]
+        _check(
+            not unknown,
+            f"unknown objective {', '.join(unknown)}; choose from "
+            f"{', '.join(OBJECTIVES)}, for example --objectives accuracy,time",
+        )
+        _check(
+            self.objectives
+            and self.objectives[0] == "accuracy"
+            and len(set(self.objectives)) == len(self.objectives),
+            "--objectives must start with accuracy and name each "
+            "objective once, for example accuracy,time",
+        )
+        _check(
+            not (self.multi_objective and self.pruner not in (None, "none")),
+            "Optuna cannot prune multi-objective studies; drop --pruner or use --pruner none",
+        )
+
+    @property
+    def study(self) -> str:
+        return self.study_name or f"{self.dataset}-{self.space}"
+
+    @property
+    def bounds(self) -> Bounds:
+        return parse_sets(self.sets, get_space(self.space).DIMENSIONS, self.space)
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1
+
+    @property
+    def pruner_name(self) -> str:
+        return self.pruner or ("none" if self.multi_objective else "hyperband")
+
+    @property
+    def directions(self) -> list[str]:
+        return [OBJECTIVES[o] for o in self.objectives]
+
+    def to_attrs(self) -> dict[str, Any]:
+        """JSON-friendly form, stored in the study's user attrs."""
+        return {
+            **dataclasses.asdict(self),
+            "objectives": list(self.objectives),
+            "sets": list(self.sets),
+            "study_name": self.study,
+        }
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any], **overrides: Any) -> SearchConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in {**attrs, **overrides}.items() if k in known})
+
+    def differences(self, stored: SearchConfig) -> list[str]:
+        """Human-readable differences in the fields that define a study."""
+        return [
+            f"{name} is {_show(getattr(stored, name))} in the study "
+            f"but {_show(getattr(self, name))} here"
+            for name in IDENTITY
+            if getattr(stored, name) != getattr(self, name)
+        ]
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise UsageError(message)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "(none)"
+    return "(all)" if value is None else str(value)

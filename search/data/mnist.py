@@ -1,0 +1,40 @@
+"""MNIST from Keras' `mnist.npz`: the cached file if present, else Keras' own download."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.data.dataset import Dataset
+from search.data.files import download, first_existing, keras_datasets_dir
+
+NAME = "mnist"
+DESCRIPTION = "MNIST handwritten digits, 28x28 grayscale, 60k+10k (Keras)"
+FILE = "mnist.npz"
+
+
+def locate() -> str | None:
+    path = first_existing([keras_datasets_dir() / FILE])
+    return str(path) if path else None
+
+
+def load() -> Dataset:
+    path = locate()
+    if path:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    else:
+        import keras
+
+        (x_tr, y_tr), (x_te, y_te) = download(
+            NAME, keras.datasets.mnist.load_data, str(keras_datasets_dir() / FILE)
+        )
+        arrays = x_tr, y_tr, x_te, y_te
+    x_train, y_train, x_test, y_test = arrays
+    return Dataset(
+        NAME,
+        x_train[..., None].astype(np.uint8),
+        y_train.astype(np.int64),
+        x_test[..., None].astype(np.uint8),
+        y_test.astype(np.int64),
+        tuple(str(c) for c in range(10)),
+    )

@@ -1,0 +1,155 @@
+"""One trial: suggest a spec, build it, train with pruning, record what happened."""
+
+from __future__ import annotations
+
+import gc
+import math
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import optuna
+
+from search import hardware
+from search.config import SearchConfig
+from search.data import Dataset, split_validation
+from search.progress import EpochReporter, Progress
+from search.pruning import MONITOR, pruning_callback
+from search.study import finished_trials
+from spaces import get_space
+from spaces.build import SpecError, build_model, compile_model
+
+EARLY_STOP_PATIENCE = 3
+LR_PATIENCE = 2
+MODEL_ARTIFACT_ATTR = "model_artifact_id"
+
+
+class TrialFailed(Exception):
+    """This trial cannot produce a result (a spec that cannot be built, a loss that turned NaN).
+    The trial is recorded FAIL with the reason and the study goes on."""
+
+
+class Objective:
+    """The callable Optuna runs per trial; built once per process, data loaded once.
+
+    Example:
+        >>> objective = Objective(SearchConfig("digits", epochs=2), search.data.load("digits"))
+        >>> study.optimize(objective, n_trials=3, catch=(TrialFailed,))
+    """
+
+    def __init__(
+        self,
+        config: SearchConfig,
+        dataset: Dataset,
+        progress: Progress | None = None,
+        artifact_store: optuna.artifacts.FileSystemArtifactStore | None = None,
+    ) -> None:
+        self.config = config
+        self.space = get_space(config.space)
+        self.bounds = config.bounds
+        self.dataset = dataset
+        self.split = split_validation(
+            dataset, config.val_fraction, config.seed or 0, config.train_size
+        )
+        self.progress = progress or Progress(quiet=True)
+        self.artifact_store = artifact_store
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
+        keras.backend.clear_session()
+        gc.collect()
+        spec = self.space.suggest_spec(trial, self.bounds)
+        self.progress.trial_started(
+            trial, finished_trials(trial.study), self.config.trials, self.config.epochs
+        )
+        seed = (self.config.seed or 0) * 100_003 + trial.number
+        keras.utils.set_random_seed(seed)
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("device", hardware.device_name())
+        trial.set_user_attr("host", socket.gethostname())
+        try:
+            model = build_model(spec.model, self.dataset.input_shape, self.dataset.n_classes)
+        except SpecError as e:
+            fail(trial, f"spec cannot be built: {e}")
+        compile_model(model, spec.train, jit_compile=hardware.use_xla())
+        trial.set_user_attr("n_params", int(model.count_params()))
+
+        history = self._fit(trial, model, spec.train.batch_size)
+        losses = history.history.get("loss", [])
+        if any(not math.isfinite(v) for v in losses):
+            fail(
+                trial,
+                f"loss became NaN at epoch {len(losses)}; try a lower learning_rate "
+                f"(this trial had {spec.train.learning_rate:.3g})",
+            )
+        val_acc = history.history[MONITOR]
+        best_epoch = int(np.argmax(val_acc))
+        trial.set_user_attr("val_loss", float(history.history["val_loss"][best_epoch]))
+        values = {
+            "accuracy": float(val_acc[best_epoch]),
+            "time": float(trial.user_attrs["train_seconds"]),
+            "params": float(trial.user_attrs["n_params"]),
+        }
+        self._save_if_best(trial, model, values["accuracy"])
+        result = tuple(values[o] for o in self.config.objectives)
+        return result[0] if len(result) == 1 else result
+
+    def _fit(
+        self, trial: optuna.Trial, model: keras.Model, batch_size: int
+    ) -> keras.callbacks.History:
+        callbacks = [
+            keras.callbacks.TerminateOnNaN(),
+            EpochReporter(self.progress, self.config.epochs),
+            pruning_callback(trial, self.config.multi_objective),
+            keras.callbacks.EarlyStopping(
+                monitor=MONITOR, patience=EARLY_STOP_PATIENCE, restore_best_weights=True
+            ),
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
+        ]
+        history = keras.callbacks.History()
+        started = time.perf_counter()
+        try:
+            model.fit(
+                self.split.x_train,
+                self.split.y_train,
+                validation_data=(self.split.x_val, self.split.y_val),
+                epochs=self.config.epochs,
+                batch_size=batch_size,
+                verbose=0,
+                callbacks=[history, *callbacks],
+            )
+        finally:
+            seconds = time.perf_counter() - started
+            epochs_run = len(history.history.get("loss", []))
+            trial.set_user_attr("epochs_run", epochs_run)
+            trial.set_user_attr("train_seconds", round(seconds, 3))
+            trial.set_user_attr("seconds_per_epoch", round(seconds / max(epochs_run, 1), 3))
+        return history
+
+    def _save_if_best(self, trial: optuna.Trial, model: keras.Model, accuracy: float) -> None:
+        """Keep the model of a trial that beats every completed trial so far, so `evaluate` and
+        the dashboard can use it without retraining."""
+        if self.artifact_store is None:
+            return
+        previous = [
+            t.values[0]
+            for t in trial.study.get_trials(
+                deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+            )
+        ]
+        if previous and accuracy <= max(previous):
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"trial-{trial.number}.keras"
+            model.save(path)
+            artifact_id = optuna.artifacts.upload_artifact(
+                artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial
+            )
+        trial.set_user_attr(MODEL_ARTIFACT_ATTR, artifact_id)
+
+
+def fail(trial: optuna.Trial, reason: str) -> None:
+    trial.set_user_attr("fail_reason", reason)
+    raise TrialFailed(reason)

@@ -1,0 +1,51 @@
+"""Search spaces: each turns an Optuna trial into a `Spec`; `build_model` turns a spec into Keras.
+
+Public names: `get_space`, `SPACES`, `reference_params`, `parse_sets`, `Bounds`, `Spec`.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import optuna
+
+from errors import UsageError
+from spaces import convnet
+from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, parse_sets
+from spaces.spec import ConvLayer, ModelSpec, Spec, TrainSpec
+
+SPACES: dict[str, ModuleType] = {module.NAME: module for module in (convnet,)}
+
+__all__ = [
+    "NO_BOUNDS",
+    "SPACES",
+    "Bounds",
+    "ConvLayer",
+    "Dimension",
+    "ModelSpec",
+    "Spec",
+    "TrainSpec",
+    "get_space",
+    "parse_sets",
+    "reference_params",
+    "reference_spec",
+]
+
+
+def get_space(name: str) -> ModuleType:
+    """The space module registered as `name`; it has NAME, DIMENSIONS and suggest_spec."""
+    try:
+        return SPACES[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown space {name!r}; choose one of {', '.join(SPACES)} (see `cli.py spaces`)"
+        ) from None
+
+
+def reference_params(space: ModuleType) -> dict:
+    """The space's reference values: the seed lab's model, which `sweep` varies one at a time."""
+    return {d.name: d.reference for d in space.DIMENSIONS}
+
+
+def reference_spec(space: ModuleType) -> Spec:
+    return space.suggest_spec(optuna.trial.FixedTrial(reference_params(space)))

@@ -1,0 +1,95 @@
+"""The labs' conv stack: depth, width, kernel, pooling, activation, dense head, dropout."""
+
+from __future__ import annotations
+
+import optuna
+
+from spaces import training
+from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
+from spaces.spec import ConvLayer, ModelSpec, Spec
+
+NAME = "convnet"
+DESCRIPTION = "stack of conv layers with a pool every few layers, then a dense head (the labs)"
+MAX_FILTERS = 512
+
+MODEL_DIMENSIONS = (
+    Dimension("n_conv", 6, low=1, high=10, integer=True, help="conv layers"),
+    Dimension("filters", 32, low=8, high=256, log=True, integer=True, help="filters per layer"),
+    Dimension(
+        "width_growth",
+        "constant",
+        choices=("constant", "double"),
+        help="double: filters double after each conv-pool block (at most 512)",
+    ),
+    Dimension("kernel_size", 3, choices=(2, 3, 4, 5), help="square kernel side"),
+    Dimension("pool", "max", choices=("max", "avg"), help="2x2 pooling kind"),
+    Dimension("pool_every", 2, choices=(1, 2, 3), help="conv layers per pool"),
+    Dimension(
+        "head",
+        "global",
+        choices=("global", "flatten"),
+        help="global max pooling or flatten before the dense layers",
+    ),
+    Dimension(
+        "activation",
+        "relu",
+        choices=("relu", "tanh", "sigmoid", "softplus", "linear", "elu", "gelu"),
+    ),
+    Dimension("n_dense", 0, low=0, high=4, integer=True, help="hidden dense layers"),
+    Dimension(
+        "dense_units",
+        128,
+        low=32,
+        high=1024,
+        log=True,
+        integer=True,
+        help="units per dense layer (only when n_dense > 0)",
+    ),
+    Dimension("dropout", 0.0, low=0.0, high=0.5, help="after each pool and dense layer"),
+    Dimension("batch_norm", False, choices=(False, True), help="after each conv layer"),
+)
+DIMENSIONS = MODEL_DIMENSIONS + training.DIMENSIONS
+_dim = {d.name: d for d in DIMENSIONS}
+
+
+def suggest_spec(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> Spec:
+    """Sample a conv net from `trial`; conditional: `dense_units` only when `n_dense` > 0."""
+    n_conv, filters, growth, kernel, pool, pool_every, head, activation, n_dense = (
+        suggest(trial, _dim[name], bounds)
+        for name in (
+            "n_conv",
+            "filters",
+            "width_growth",
+            "kernel_size",
+            "pool",
+            "pool_every",
+            "head",
+            "activation",
+            "n_dense",
+        )
+    )
+    dense_units = suggest(trial, _dim["dense_units"], bounds) if n_dense else 0
+    dropout = suggest(trial, _dim["dropout"], bounds)
+    batch_norm = suggest(trial, _dim["batch_norm"], bounds)
+    model = ModelSpec(
+        conv_layers=conv_stack(n_conv, filters, kernel, pool_every, growth == "double"),
+        activation=activation,
+        pool=pool,
+        head=head,
+        dense_units=(dense_units,) * n_dense,
+        dropout=dropout,
+        batch_norm=batch_norm,
+    )
+    return Spec(model, training.suggest_training(trial, bounds))
+
+
+def conv_stack(
+    n_conv: int, filters: int, kernel_size: int, pool_every: int, double: bool
+) -> tuple[ConvLayer, ...]:
+    layers = []
+    for i in range(n_conv):
+        pool_after = (i + 1) % pool_every == 0
+        layers.append(ConvLayer(filters, kernel_size, pool_after))
+        if pool_after and double:
+            filters = min(filters * 2, MAX_FILTERS)
+    return tuple(layers)

@@ -1,0 +1,19 @@
+"""The training dimensions every space shares: optimizer, learning rate, batch size."""
+
+from __future__ import annotations
+
+import optuna
+
+from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
+from spaces.spec import TrainSpec
+
+DIMENSIONS = (
+    Dimension("optimizer", "adam", choices=("adam", "sgd", "rmsprop"), help="optimizer"),
+    Dimension("learning_rate", 1e-3, low=1e-4, high=1e-1, log=True, help="initial learning rate"),
+    Dimension("batch_size", 256, choices=(64, 128, 256, 512), help="images per step"),
+)
+
+
+def suggest_training(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> TrainSpec:
+    optimizer, learning_rate, batch_size = (suggest(trial, d, bounds) for d in DIMENSIONS)
+    return TrainSpec(optimizer, learning_rate, batch_size)

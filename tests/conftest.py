@@ -1,0 +1,42 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import optuna  # noqa: E402
+import pytest  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def require_or_skip(reason: str, env: str = "CNNSEARCH_REQUIRE_SERVICES") -> None:
+    """Skip on a user's machine without the resource; fail in CI, where it must be there."""
+    if os.environ.get(env) == "1":
+        pytest.fail(f"{reason} (required because {env}=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """An empty Keras cache; `datasets/` inside it is where loaders look first."""
+    home = tmp_path / "keras"
+    (home / "datasets").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'study.db'}"
+
+
+# A model small enough to train in well under a second on 200 digits images.
+SMALL_MODEL = (
+    "n_conv=1..2",
+    "filters=8..16",
+    "n_dense=0..1",
+    "dense_units=32..64",
+    "batch_size=64",
+    "learning_rate=1e-3..1e-2",
+    "optimizer=adam",
+)

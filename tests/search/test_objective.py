@@ -1,0 +1,96 @@
+import math
+
+import keras
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from search import data
+from search import objective as objective_module
+from search.config import SearchConfig
+from search.objective import Objective, TrialFailed
+from spaces.build import SpecError
+from tests.conftest import SMALL_MODEL
+
+
+class PruneFromStep(optuna.pruners.BasePruner):
+    """Deterministic: prunes every trial once it has reported `step`."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def prune(self, study, trial) -> bool:
+        return trial.last_step is not None and trial.last_step >= self.step
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load("digits")
+
+
+def make(digits, pruner=None, **overrides):
+    config = SearchConfig("digits", epochs=3, train_size=200, sets=SMALL_MODEL, seed=0, **overrides)
+    study = optuna.create_study(
+        directions=config.directions, pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0)
+    )
+    return Objective(config, digits), study
+
+
+def test_complete_trial_records_value_curve_and_attrs(digits):
+    objective, study = make(digits, pruner=optuna.pruners.NopPruner())
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE
+    assert sorted(trial.intermediate_values) == list(range(trial.user_attrs["epochs_run"]))
+    assert trial.value == pytest.approx(max(trial.intermediate_values.values()))
+    for attr in (
+        "n_params",
+        "epochs_run",
+        "train_seconds",
+        "seconds_per_epoch",
+        "device",
+        "host",
+        "val_loss",
+    ):
+        assert attr in trial.user_attrs
+    assert trial.user_attrs["device"] == "cpu" and trial.user_attrs["n_params"] > 0
+
+
+def test_pruner_decision_stops_training_at_that_epoch(digits):
+    objective, study = make(digits, pruner=PruneFromStep(1))
+    study.optimize(objective, n_trials=2)
+    for trial in study.trials:
+        assert trial.state == TrialState.PRUNED
+        assert sorted(trial.intermediate_values) == [0, 1]
+        assert trial.user_attrs["epochs_run"] == 2
+
+
+def test_multi_objective_trial_returns_accuracy_and_time(digits):
+    objective, study = make(digits, objectives=("accuracy", "time"))
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.values[1] == pytest.approx(trial.user_attrs["train_seconds"])
+    assert len(trial.user_attrs["val_accuracy_curve"]) == trial.user_attrs["epochs_run"]
+
+
+def test_nan_loss_fails_the_trial_with_the_reason_and_the_study_goes_on(digits, monkeypatch):
+    def nan_loss(model, train, jit_compile=False):
+        model.compile(
+            optimizer="adam", metrics=["accuracy"], loss=lambda y, p: keras.ops.mean(p) * math.nan
+        )
+
+    monkeypatch.setattr(objective_module, "compile_model", nan_loss)
+    objective, study = make(digits)
+    study.optimize(objective, n_trials=2, catch=(TrialFailed,))
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
+    assert "loss became NaN at epoch 1" in study.trials[0].user_attrs["fail_reason"]
+
+
+def test_unbuildable_spec_fails_the_trial(digits, monkeypatch):
+    def unbuildable(*args):
+        raise SpecError("too deep for 8x8")
+
+    monkeypatch.setattr(objective_module, "build_model", unbuildable)
+    objective, study = make(digits)
+    study.optimize(objective, n_trials=1, catch=(TrialFailed,))
+    assert study.trials[0].user_attrs["fail_reason"] == "spec cannot be built: too deep for 8x8"

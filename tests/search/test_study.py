@@ -1,0 +1,35 @@
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from errors import UsageError
+from search.config import SearchConfig
+from search.study import finished_trials, load_study, open_study, stored_config
+from storage import open_storage
+
+
+def test_config_is_stored_and_a_mismatch_is_refused(sqlite_url):
+    storage = open_storage(sqlite_url)
+    open_study(SearchConfig("digits", epochs=4), storage)
+    assert stored_config(load_study(storage, "digits-convnet")).epochs == 4
+    open_study(SearchConfig("digits", epochs=4, trials=50), storage)  # same study, bigger budget
+    with pytest.raises(UsageError, match="epochs is 4 in the study but 2 here"):
+        open_study(SearchConfig("digits", epochs=2), storage)
+    with pytest.raises(UsageError, match="dataset is digits in the study but mnist here"):
+        open_study(SearchConfig("mnist", study_name="digits-convnet", epochs=4), storage)
+
+
+def test_unknown_study_names_the_ones_that_exist(sqlite_url):
+    storage = open_storage(sqlite_url)
+    open_study(SearchConfig("digits"), storage)
+    with pytest.raises(UsageError, match="no study named 'nope'; studies here: digits-convnet"):
+        load_study(storage, "nope")
+
+
+def test_budget_counts_finished_trials_but_not_lost_workers(sqlite_url):
+    study = open_study(SearchConfig("digits"), open_storage(sqlite_url))
+    study.add_trial(optuna.create_trial(value=0.5, params={}, distributions={}))
+    study.add_trial(optuna.create_trial(state=TrialState.PRUNED, params={}, distributions={}))
+    study.add_trial(optuna.create_trial(state=TrialState.FAIL, user_attrs={"fail_reason": "NaN"}))
+    study.add_trial(optuna.create_trial(state=TrialState.FAIL))  # heartbeat: retried elsewhere
+    assert finished_trials(study) == 3
