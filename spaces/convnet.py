@@ -10,7 +10,7 @@ from spaces.spec import ConvLayer, ModelSpec, Spec
 
 NAME = "convnet"
 DESCRIPTION = "stack of conv layers with a pool every few layers, then a dense head (the labs)"
-MAX_FILTERS = 512
+MAX_FILTERS = 256
 
 MODEL_DIMENSIONS = (
     Dimension("n_conv", 6, low=1, high=10, integer=True, help="conv layers"),
@@ -19,7 +19,7 @@ MODEL_DIMENSIONS = (
         "width_growth",
         "constant",
         choices=("constant", "double"),
-        help="double: filters double after each conv-pool block (at most 512)",
+        help="double: filters double after each conv-pool block (at most 256)",
     ),
     Dimension("kernel_size", 3, choices=(2, 3, 4, 5), help="square kernel side"),
     Dimension("pool", "max", choices=("max", "avg"), help="2x2 pooling kind"),

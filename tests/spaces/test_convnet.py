@@ -30,9 +30,9 @@ def test_dense_units_is_only_suggested_when_there_are_dense_layers():
 
 
 def test_width_doubles_after_each_pool_block_up_to_the_cap():
-    layers = convnet.conv_stack(n_conv=4, filters=200, kernel_size=3, pool_every=1, double=True)
-    assert [layer.filters for layer in layers] == [200, 400, 512, 512]
-    assert layers[0] == ConvLayer(200, 3, True)
+    layers = convnet.conv_stack(n_conv=4, filters=100, kernel_size=3, pool_every=1, double=True)
+    assert [layer.filters for layer in layers] == [100, 200, 256, 256]
+    assert layers[0] == ConvLayer(100, 3, True)
 
 
 def test_suggestions_stay_inside_set_bounds():
