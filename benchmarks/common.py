@@ -1,0 +1,58 @@
+"""Shared by the benchmark scripts: the machine's description and the RESULTS.md row writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+HEADER = """# Benchmark results
+
+Each row is appended by a script in `benchmarks/`, which measures cnnsearch and its baseline side
+by side in the same run (ratios, not absolute seconds, are the goals). Re-run the command in a
+row to reproduce it; the machine is noisy, so compare ratios from one run, not across rows.
+
+| date | machine | benchmark | command | figures | goal | verdict |
+|---|---|---|---|---|---|---|
+"""
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}"
+
+
+def command() -> str:
+    module = "benchmarks." + Path(sys.argv[0]).stem
+    return " ".join(["python -m", module, *(shlex.quote(a) for a in sys.argv[1:])])
+
+
+def append_row(benchmark: str, figures: str, goal: str, met: bool | None, note: str = "") -> None:
+    """Append one row to RESULTS.md (creating it with its header if needed) and print it."""
+    if not RESULTS.exists():
+        RESULTS.write_text(HEADER)
+    verdict = {True: "met", False: "not met", None: "n/a"}[met] + (f": {note}" if note else "")
+    row = (f"| {dt.date.today()} | {machine()} | {benchmark} | `{command()}` | {figures} | "
+           f"{goal} | {verdict} |\n")
+    with RESULTS.open("a") as f:
+        f.write(row)
+    print(row, end="")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
