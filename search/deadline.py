@@ -114,8 +114,10 @@ class DeadlineCallback(keras.callbacks.Callback):
     """Stops training between two batches (training or validation) once the next batch would
     end after the deadline, by raising `DeadlineReached`.
 
-    The check is one clock read and two subtractions per batch; it predicts the next batch to
-    last as long as the last one, so the trial stops at the deadline rather than one batch late.
+    The check is one clock read and a few float operations per batch. It expects the next batch
+    to last as long as the last one, so the trial stops at the deadline rather than one batch
+    late; an epoch's first batch is not taken as typical (it carries graph tracing and the
+    previous epoch's end).
     """
 
     def __init__(self, deadline: datetime, clock: Callable[[], float] | None = None) -> None:
@@ -123,20 +125,23 @@ class DeadlineCallback(keras.callbacks.Callback):
         self.deadline = deadline.timestamp()
         self.clock = clock or now
         self._last = self.clock()
+        self._step = 0.0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._check()
+        self._check(typical=False)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._check()
+        self._check(typical=batch > 0)
 
     def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._check()
+        self._check(typical=batch > 0)
 
-    def _check(self) -> None:
+    def _check(self, typical: bool) -> None:
         t = self.clock()
-        step, self._last = t - self._last, t
-        if t + step >= self.deadline:
+        if typical:
+            self._step = t - self._last
+        self._last = t
+        if t + self._step >= self.deadline:
             raise DeadlineReached(f"stopped by the study's deadline {_show(self.deadline)}")
 
 
