@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import sys
+import time
 from enum import Enum
 from typing import Annotated
+
+_LOADED = time.time()
+# --timeout counts from the start of the process when run as a script (the user's clock starts
+# with the command, before the slow imports); from the call when a command is invoked in-process.
+STARTED: float | None = None
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -87,7 +94,15 @@ def optimize(
         int, typer.Option(help="finished trials the study should hold in total")
     ] = 20,
     timeout: Annotated[
-        float | None, typer.Option(help="stop starting trials after S seconds")
+        float | None,
+        typer.Option(
+            help="stop the whole study S seconds from now, running trials included "
+            "(stored with the study: every worker stops then)"
+        ),
+    ] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(help="stop the whole study at this time, e.g. 2026-12-01T18:00Z"),
     ] = None,
     study: Annotated[str | None, typer.Option(help="study name [default: DATASET-SPACE]")] = None,
     epochs: Annotated[int, typer.Option(help="most epochs per trial")] = 10,
@@ -118,20 +133,22 @@ def optimize(
     artifacts: Artifacts = DEFAULT_ARTIFACTS,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only trial outcomes")] = False,
 ) -> None:
-    """Create (or resume) a study and run trials until it holds --trials finished trials.
+    """Create (or resume) a study and run trials until it holds --trials finished trials, or
+    until its deadline (--timeout/--deadline, or one an earlier run stored that lies ahead).
 
     Example: [bold]python cli.py optimize fashion_mnist --trials 30 --epochs 5 --set n_conv=2..6[/]
     """
     from search.config import SearchConfig
+    from search.deadline import resolve
     from search.progress import Progress
     from search.workers import optimize as run
 
+    until = resolve(timeout, deadline, STARTED or time.time())
     config = SearchConfig(
         dataset=dataset,
         space=space,
         study_name=study,
         trials=trials,
-        timeout=timeout,
         epochs=epochs,
         sampler=sampler.value,
         pruner=pruner.value if pruner else None,
@@ -143,14 +160,14 @@ def optimize(
     )
     progress = Progress(console, quiet=quiet)
     try:
-        summary = run(config, storage, artifacts, progress)
+        summary = run(config, storage, artifacts, progress, deadline=until)
     except KeyboardInterrupt:
         err_console.print(
             "[yellow]interrupted[/]: the running trial was recorded as failed; "
             "run the same command again to resume the study"
         )
         raise typer.Exit(130) from None
-    reason = "budget met" if summary.stopped_by == "budget" else "timeout reached"
+    reason = "budget met" if summary.stopped_by == "budget" else "deadline reached"
     console.print(
         f"study [bold]{summary.study}[/]: {summary.finished} of {summary.budget} trials "
         f"finished ({reason})"
@@ -234,9 +251,23 @@ def _print_trial(row: dict) -> None:
 
 
 def main() -> None:
+    global STARTED
+    STARTED = _LOADED
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as e:
+        if not isinstance(e.code, int | None):
+            raise
+        code = e.code or 0
+    # TensorFlow's interpreter teardown takes over a second after the work is done, and a
+    # --timeout promise counts it: run the exit hooks, then leave without the teardown.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

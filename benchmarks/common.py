@@ -30,7 +30,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores, {cpu}"
+    return f"{os.cpu_count()} cores, {cpu}, load {os.getloadavg()[0]:.1f}"
 
 
 def command() -> str:

@@ -10,6 +10,7 @@ hands the values to cnnsearch's own builder, so both search the very same models
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
@@ -106,13 +107,11 @@ def run_kerastuner(kind: str, config: SearchConfig, split, clock: Clock) -> None
             tuner = kt.Hyperband(build, max_epochs=config.epochs, factor=3, **common)
         else:
             tuner = kt.RandomSearch(build, max_trials=10_000, **common)
-        try:
+        with contextlib.suppress(OutOfTime):
             tuner.search(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
                          epochs=config.epochs, verbose=0,
                          callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=3),
                                     TrialEnd(clock)])
-        except OutOfTime:
-            pass
 
 
 INPUT_SHAPE: tuple = ()

@@ -53,7 +53,8 @@ def main() -> None:
     gap = (full_best - pruned_best) * 100
     append_row(
         "2 pruning: default pruner vs none",
-        f"{args.trials} TPE trials, {args.dataset} {args.train_size} images, ≤{args.epochs} epochs: "
+        f"{args.trials} TPE trials, {args.dataset} {args.train_size} images, "
+        f"≤{args.epochs} epochs: "
         f"{default_pruner} {pruned_epochs} epochs / {pruned_s:.0f} s / best {pruned_best:.4f}; "
         f"none {full_epochs} epochs / {full_s:.0f} s / best {full_best:.4f}; epoch ratio "
         f"{epoch_ratio:.2f}, time ratio {time_ratio:.2f}, accuracy gap {gap:+.1f} points",

@@ -20,13 +20,14 @@ IDENTITY = ("dataset", "space", "epochs", "objectives", "sets", "train_size", "v
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """What to search, how, and for how long. Invalid values raise `UsageError` at creation."""
+    """What to search, how, and how many trials. Invalid values raise `UsageError` at creation.
+
+    A time limit is not part of the config: it is the study's deadline (`search.deadline`)."""
 
     dataset: str
     space: str = "convnet"
     study_name: str | None = None
     trials: int = 20
-    timeout: float | None = None
     epochs: int = 10
     sampler: str = "tpe"
     pruner: str | None = None  # None: hyperband, or none for multi-objective studies
@@ -44,10 +45,6 @@ class SearchConfig:
         self.bounds  # noqa: B018 - parses --set, raising on bad input
         _check(self.trials >= 1, f"--trials must be at least 1, got {self.trials}")
         _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
-        _check(
-            self.timeout is None or self.timeout > 0,
-            f"--timeout must be positive, got {self.timeout}",
-        )
         _check(
             0 < self.val_fraction < 1,
             f"--val-fraction must lie between 0 and 1 (exclusive), got {self.val_fraction}",

@@ -16,6 +16,14 @@ import optuna
 from search import hardware
 from search.config import SearchConfig
 from search.data import Dataset, split_validation
+from search.deadline import (
+    STOPPED_BY_ATTR,
+    DeadlineCallback,
+    DeadlineReached,
+    FirstEpochTimer,
+    now,
+    read_deadline,
+)
 from search.progress import EpochReporter, Progress
 from search.pruning import MONITOR, pruning_callback
 from search.study import finished_trials
@@ -58,6 +66,7 @@ class Objective:
         self.artifact_store = artifact_store
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
+        started = now()
         keras.backend.clear_session()
         gc.collect()
         spec = self.space.suggest_spec(trial, self.bounds)
@@ -76,7 +85,7 @@ class Objective:
         compile_model(model, spec.train, jit_compile=hardware.use_xla())
         trial.set_user_attr("n_params", int(model.count_params()))
 
-        history = self._fit(trial, model, spec.train.batch_size)
+        history = self._fit(trial, model, spec.train.batch_size, started)
         losses = history.history.get("loss", [])
         if any(not math.isfinite(v) for v in losses):
             fail(
@@ -97,9 +106,12 @@ class Objective:
         return result[0] if len(result) == 1 else result
 
     def _fit(
-        self, trial: optuna.Trial, model: keras.Model, batch_size: int
+        self, trial: optuna.Trial, model: keras.Model, batch_size: int, started: float
     ) -> keras.callbacks.History:
+        deadline = read_deadline(trial.study)
         callbacks = [
+            *([DeadlineCallback(deadline)] if deadline is not None else []),
+            FirstEpochTimer(trial, started),
             keras.callbacks.TerminateOnNaN(),
             EpochReporter(self.progress, self.config.epochs),
             pruning_callback(trial, self.config.multi_objective),
@@ -120,6 +132,11 @@ class Objective:
                 verbose=0,
                 callbacks=[history, *callbacks],
             )
+        except DeadlineReached:
+            # Pruned at its last reported epoch, curve kept; a trial stopped inside its first
+            # epoch has nothing reported: finishing the epoch or validating would overrun.
+            trial.set_user_attr(STOPPED_BY_ATTR, "deadline")
+            raise
         finally:
             seconds = time.perf_counter() - started
             epochs_run = len(history.history.get("loss", []))

@@ -51,7 +51,11 @@ class Progress:
                 if trial.last_step is not None
                 else math.nan
             )
-            outcome = f"[yellow]pruned[/] at epoch {epochs} (val_accuracy {last:.4f})"
+            why = " by the deadline" if trial.user_attrs.get("stopped_by") == "deadline" else ""
+            if epochs == 0:
+                outcome = f"[yellow]pruned{why}[/] in its first epoch"
+            else:
+                outcome = f"[yellow]pruned{why}[/] at epoch {epochs} (val_accuracy {last:.4f})"
         else:
             outcome = f"[red]failed[/]: {trial.user_attrs.get('fail_reason', 'see the log above')}"
         self.say(f"  trial {trial.number} {outcome}{self._best(study)}")

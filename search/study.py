@@ -36,7 +36,7 @@ def make_sampler(name: str, seed: int | None, multi_objective: bool) -> optuna.s
 def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage) -> optuna.Study:
     """Create the study, or resume it when its stored config matches `config`.
 
-    The trial budget, timeout and sampler settings are refreshed from `config`; the fields
+    The trial budget and sampler settings are refreshed from `config`; the fields
     that define what the study measures must match, else a UsageError names the difference.
     """
     existing = find_study(storage, config.study)

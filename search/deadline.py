@@ -1,0 +1,166 @@
+"""A study-wide deadline in wall-clock UTC: stored with the study, obeyed by every worker.
+
+The deadline lives in the study user attr `cnnsearch_deadline` (ISO-8601, UTC), so workers on
+different machines, started at different times, stop at the same moment. Between trials,
+`should_start` refuses a trial that could not finish its first epoch in the time left; during a
+trial, `DeadlineCallback` stops training between two batches and the trial is recorded PRUNED.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import keras
+import optuna
+
+from errors import UsageError
+
+DEADLINE_ATTR = "cnnsearch_deadline"
+FIRST_EPOCH_ATTR = "first_epoch_seconds"
+STOPPED_BY_ATTR = "stopped_by"
+FORMAT_HINT = "an ISO-8601 time with a zone, like 2026-12-01T18:00Z or 2026-12-01T19:00+01:00"
+
+
+class DeadlineReached(optuna.TrialPruned):
+    """Training stopped because the study's deadline came; Optuna records the trial PRUNED."""
+
+
+def now() -> float:
+    """Seconds since the epoch (wall clock, comparable across machines); tests replace it."""
+    return time.time()
+
+
+def parse_deadline(text: str) -> datetime:
+    """`2026-12-01T18:00Z` (or any ISO-8601 time with a zone) as an aware UTC datetime."""
+    text = text.strip()
+    try:  # Python 3.10's fromisoformat does not read a trailing Z
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+    except ValueError:
+        raise UsageError(f"--deadline {text!r} is not a time; give {FORMAT_HINT}") from None
+    if when.tzinfo is None:
+        raise UsageError(f"--deadline {text!r} has no time zone; give {FORMAT_HINT}")
+    return when.astimezone(timezone.utc)
+
+
+def resolve(timeout: float | None, deadline: str | None, started: float) -> datetime | None:
+    """The deadline that `--timeout S` (counted from `started`) or `--deadline TIME` asks for."""
+    if timeout is not None and deadline is not None:
+        raise UsageError("give --timeout or --deadline, not both")
+    if timeout is not None:
+        if timeout <= 0:
+            raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}")
+        return datetime.fromtimestamp(started + timeout, timezone.utc)
+    return None if deadline is None else parse_deadline(deadline)
+
+
+def read_deadline(study: optuna.Study) -> datetime | None:
+    """The study's stored deadline, or None when it has none."""
+    text = study.user_attrs.get(DEADLINE_ATTR)
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def set_deadline(study: optuna.Study, when: datetime | None) -> None:
+    study.set_user_attr(DEADLINE_ATTR, None if when is None else when.isoformat())
+
+
+def apply_deadline(study: optuna.Study, asked: datetime | None) -> tuple[datetime | None, str]:
+    """Store the deadline an `optimize` run asks for and say what the study's deadline now is.
+
+    A run that asks for none keeps a deadline still ahead (it joins a timed study) and clears
+    one that has passed (it resumes a study whose timed run is over).
+    """
+    if asked is not None:
+        set_deadline(study, asked)
+        return asked, f"deadline {_show(asked)}"
+    stored = read_deadline(study)
+    if stored is None:
+        return None, ""
+    if stored.timestamp() > now():
+        return stored, f"deadline {_show(stored)}, set by an earlier run"
+    set_deadline(study, None)
+    return None, f"the study's deadline {_show(stored)} has passed; running without one"
+
+
+def expected_first_epoch(study: optuna.Study) -> float | None:
+    """Median seconds from a trial's start to the end of its first epoch (build and compile
+    included) over the study's trials so far; None without history.
+
+    A trial the deadline stopped inside its first epoch counts with the time it ran, a lower
+    bound; without it, a study whose first trial never finished an epoch would start another
+    trial in the last second.
+    """
+    seconds = []
+    for t in study.get_trials(deepcopy=False):
+        if FIRST_EPOCH_ATTR in t.user_attrs:
+            seconds.append(t.user_attrs[FIRST_EPOCH_ATTR])
+        elif t.user_attrs.get(STOPPED_BY_ATTR) == "deadline" and t.duration is not None:
+            seconds.append(t.duration.total_seconds())
+    return statistics.median(seconds) if seconds else None
+
+
+def should_start(study: optuna.Study, deadline: datetime | None) -> bool:
+    """Whether a new trial may start: the time left covers its expected first epoch."""
+    if deadline is None:
+        return True
+    left = deadline.timestamp() - now()
+    expected = expected_first_epoch(study)
+    return left > 0 and (expected is None or left > expected)
+
+
+class DeadlineCallback(keras.callbacks.Callback):
+    """Stops training between two batches (training or validation) once the next batch would
+    end after the deadline, by raising `DeadlineReached`.
+
+    The check is one clock read and a few float operations per batch. It expects the next batch
+    to last as long as the last one, so the trial stops at the deadline rather than one batch
+    late; an epoch's first batch is not taken as typical (it carries graph tracing and the
+    previous epoch's end).
+    """
+
+    def __init__(self, deadline: datetime, clock: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.deadline = deadline.timestamp()
+        self.clock = clock or now
+        self._last = self.clock()
+        self._step = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._check(typical=False)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._check(typical=batch > 0)
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._check(typical=batch > 0)
+
+    def _check(self, typical: bool) -> None:
+        t = self.clock()
+        if typical:
+            self._step = t - self._last
+        self._last = t
+        if t + self._step >= self.deadline:
+            raise DeadlineReached(f"stopped by the study's deadline {_show(self.deadline)}")
+
+
+class FirstEpochTimer(keras.callbacks.Callback):
+    """Records seconds from `started` (the trial's start) to the end of its first epoch, the
+    history `should_start` estimates from."""
+
+    def __init__(self, trial: optuna.Trial, started: float) -> None:
+        super().__init__()
+        self.trial, self.started = trial, started
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch == 0:
+            self.trial.set_user_attr(FIRST_EPOCH_ATTR, round(now() - self.started, 3))
+
+
+def _show(when: datetime | float) -> str:
+    if isinstance(when, float):
+        when = datetime.fromtimestamp(when, timezone.utc)
+    left = when.timestamp() - now()
+    ahead = f"in {timedelta(seconds=round(left))}" if left >= 0 else "passed"
+    return f"{when:%Y-%m-%d %H:%M:%S} UTC ({ahead})"
