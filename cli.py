@@ -209,6 +209,75 @@ def best(
         _print_trial(row)
 
 
+class Evaluator(str, Enum):
+    ped_anova = "ped-anova"
+    fanova = "fanova"
+    mdi = "mdi"
+
+
+@command()
+def importance(
+    study: Annotated[str, typer.Argument(help="study name, as `studies` lists it")],
+    evaluator: Annotated[
+        Evaluator,
+        typer.Option(help="ped-anova (rates conditional dims too), fanova or mdi"),
+    ] = Evaluator.ped_anova,
+    with_pruned: Annotated[
+        bool, typer.Option(help="also use pruned trials, at the last accuracy they reported")
+    ] = False,
+    top: Annotated[int, typer.Option(help="effects tables for the N most important dims")] = 5,
+    storage: Storage = DEFAULT_URL,
+    json_: Json = False,
+) -> None:
+    """Which dimensions mattered for accuracy, how each value did, and what to conclude.
+
+    Example: [bold]python cli.py importance digits-convnet --evaluator fanova[/]
+    """
+    from search.importance import explain_study
+
+    explanation = explain_study(study, storage, evaluator.value, with_pruned)
+    if json_:
+        console.print_json(json.dumps(explanation.to_dict()))
+        return
+    _print_explanation(explanation, top)
+
+
+def _print_explanation(explanation, top: int) -> None:
+    from search.importance import used_trials_text
+
+    console.print(
+        f"[bold]{explanation.study}[/]: importance for accuracy by {explanation.evaluator}, "
+        f"from {used_trials_text(explanation)}"
+    )
+    table = Table("dimension", "importance", "")
+    for name, value in explanation.importances.items():
+        table.add_row(name, f"{value:.1%}", "█" * round(value * 40))
+    console.print(table)
+    for note in explanation.notes:
+        console.print(f"[dim]note: {note}[/]")
+    if explanation.fixed:
+        console.print(f"[dim]fixed in this study: {', '.join(explanation.fixed)}[/]")
+    for e in explanation.effects[:top]:
+        table = Table(
+            "value",
+            "trials",
+            "mean acc",
+            "best acc",
+            "mean s/trial",
+            title=f"{e.dimension} ({e.importance:.0%})",
+            title_justify="left",
+        )
+        for g in e.groups:
+            seconds = "-" if g.mean_seconds is None else f"{g.mean_seconds:.1f}"
+            table.add_row(
+                g.label, str(g.trials), f"{g.mean_accuracy:.4f}", f"{g.best_accuracy:.4f}", seconds
+            )
+        console.print(table)
+    console.print("[bold]conclusions[/]")
+    for line in explanation.conclusions:
+        console.print(f"- {line}")
+
+
 def _print_best(study: str, storage: str) -> None:
     from search.summary import best_trials
 
