@@ -278,6 +278,87 @@ def _print_explanation(explanation, top: int) -> None:
         console.print(f"- {line}")
 
 
+@command()
+def sweep(
+    dataset: Annotated[str, typer.Argument(help="digits, mnist, fashion_mnist, cifar10 (cifar)")],
+    vary: Annotated[
+        str, typer.Option(help="the dimension to vary: dim=v1,v2,… or dim=lo..hi (integers)")
+    ],
+    repeats: Annotated[int, typer.Option(help="runs per value, each with its own seed")] = 3,
+    space: Annotated[str, typer.Option(help="search space")] = "convnet",
+    study: Annotated[
+        str | None, typer.Option(help="study name [default: DATASET-sweep-DIM]")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="most epochs per run")] = 10,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="fix another dimension away from its reference (dim=value)"),
+    ] = None,
+    train_size: Annotated[
+        int | None, typer.Option(help="use a stratified subsample of N training images")
+    ] = None,
+    val_fraction: Annotated[float, typer.Option(help="share of training images held out")] = 0.1,
+    seed: Annotated[int | None, typer.Option(help="base seed for splits and weights")] = None,
+    storage: Storage = DEFAULT_URL,
+    artifacts: Artifacts = DEFAULT_ARTIFACTS,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only run outcomes")] = False,
+    json_: Json = False,
+) -> None:
+    """The labs' one-factor experiment: vary one dimension, all others at their reference.
+
+    Example: [bold]python cli.py sweep digits --vary n_conv=1..6 --repeats 3 --epochs 5[/]
+    """
+    from search.progress import Progress
+    from search.sweep import parse_vary, sweep_config
+    from search.sweep import sweep as run
+
+    varied = parse_vary(vary, space)
+    config = sweep_config(
+        dataset,
+        varied,
+        repeats,
+        tuple(set_ or ()),
+        space,
+        study_name=study,
+        epochs=epochs,
+        train_size=train_size,
+        val_fraction=val_fraction,
+        seed=seed,
+    )
+    rows = run(
+        config,
+        varied,
+        repeats,
+        storage,
+        artifacts,
+        Progress(err_console if json_ else console, quiet=quiet or json_),
+    )
+    if json_:
+        console.print_json(json.dumps([r.to_dict() for r in rows]))
+        return
+    table = Table(
+        varied.dimension,
+        "runs",
+        "val accuracy (mean ± std)",
+        "best",
+        "mean time",
+        "params",
+        title=f"{config.study}: other dimensions at their reference values",
+        title_justify="left",
+    )
+    for r in rows:
+        seconds = "-" if r.mean_seconds is None else f"{r.mean_seconds:.1f} s"
+        table.add_row(
+            str(r.value),
+            str(r.runs),
+            f"{r.mean:.4f} ± {r.std:.4f}",
+            f"{r.best:.4f}",
+            seconds,
+            "-" if r.params is None else f"{r.params:,}",
+        )
+    console.print(table)
+
+
 def _print_best(study: str, storage: str) -> None:
     from search.summary import best_trials
 
