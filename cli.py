@@ -359,6 +359,38 @@ def sweep(
     console.print(table)
 
 
+@command()
+def evaluate(
+    study: Annotated[str, typer.Argument(help="study name, as `studies` lists it")],
+    trial: Annotated[
+        int | None, typer.Option(help="trial number [default: the best trial]")
+    ] = None,
+    storage: Storage = DEFAULT_URL,
+    artifacts: Artifacts = DEFAULT_ARTIFACTS,
+    json_: Json = False,
+) -> None:
+    """A trial's model on the held-out test set: accuracy, per-class report, confusion matrix.
+
+    Example: [bold]python cli.py evaluate digits-convnet --trial 12[/]
+    """
+    from search.evaluate import evaluate_trial
+    from search.progress import Progress
+
+    result = evaluate_trial(study, storage, artifacts, trial, Progress(err_console))
+    if json_:
+        console.print_json(json.dumps(result.to_dict()))
+        return
+    console.print(
+        f"[bold]{result.study}[/] trial {result.trial} ({result.model_source}): test accuracy "
+        f"[bold]{result.accuracy:.4f}[/] on {result.test_images} images"
+    )
+    console.print(result.report_text)
+    table = Table("true \\ predicted", *result.class_names, title="confusion matrix")
+    for name, row in zip(result.class_names, result.confusion, strict=True):
+        table.add_row(name, *(str(n) for n in row))
+    console.print(table)
+
+
 def _print_best(study: str, storage: str) -> None:
     from search.summary import best_trials
 
