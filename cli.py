@@ -391,6 +391,25 @@ def evaluate(
     console.print(table)
 
 
+@command()
+def report(
+    study: Annotated[str, typer.Argument(help="study name, as `studies` lists it")],
+    out: Annotated[str, typer.Option(help="FILE.html (one offline page) or FILE.md (+ PNGs)")],
+    evaluator: Annotated[
+        Evaluator, typer.Option(help="importance evaluator")
+    ] = Evaluator.ped_anova,
+    storage: Storage = DEFAULT_URL,
+) -> None:
+    """The study's report: summary, best, importance, effects, conclusions, plots, evaluation.
+
+    Example: [bold]python cli.py report digits-convnet --out digits.html[/]
+    """
+    from search.report import write_report
+
+    path = write_report(study, storage, out, evaluator.value)
+    console.print(f"report written to [bold]{path}[/]")
+
+
 def _print_best(study: str, storage: str) -> None:
     from search.summary import best_trials
 
