@@ -205,8 +205,7 @@ def best(
     if json_:
         console.print_json(json.dumps(rows))
         return
-    for row in rows:
-        _print_trial(row)
+    _print_rows(rows)
 
 
 class Evaluator(str, Enum):
@@ -418,8 +417,47 @@ def _print_best(study: str, storage: str) -> None:
     except CnnsearchError as e:
         console.print(str(e))
         return
+    _print_rows(rows)
+
+
+def _print_rows(rows: list[dict]) -> None:
+    """One trial as a list of params; a Pareto front as a table, shared params below it."""
+    if len(rows) == 1 or len(rows[0]["values"]) == 1:
+        for row in rows:
+            _print_trial(row)
+        return
+    names = sorted({name for row in rows for name in row["params"]})
+    varying = [n for n in names if len({str(r["params"].get(n)) for r in rows}) > 1]
+    objectives = list(rows[0]["values"])
+    table = Table(
+        "trial",
+        *objectives,
+        "n_params",
+        "train s",
+        "epochs",
+        title=f"Pareto front: {len(rows)} trials that no other trial beats on every objective",
+        title_justify="left",
+    )
+    rows = sorted(rows, key=lambda r: -r["values"]["accuracy"])
     for row in rows:
-        _print_trial(row)
+        table.add_row(
+            str(row["number"]),
+            *(f"{v:.4g}" for v in row["values"].values()),
+            str(row["n_params"]),
+            str(row["train_seconds"]),
+            str(row["epochs_run"]),
+        )
+    console.print(table)
+    for row in rows:
+        params = " ".join(f"{n}={_short(row['params'][n])}" for n in varying if n in row["params"])
+        console.print(f"  trial {row['number']:<4} {params}")
+    shared = [f"{n}={rows[0]['params'][n]}" for n in names if n not in varying]
+    if shared:
+        console.print(f"  shared by all: {' '.join(shared)}")
+
+
+def _short(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _print_trial(row: dict) -> None:
