@@ -261,12 +261,16 @@ def _group(label: str, trials: list[FrozenTrial], value: Any) -> Group:
 
 def conclusions(effects: list[Effect], evaluator: str) -> list[str]:
     """Plain sentences from the numbers: what the important dimensions do, what can be fixed."""
-    share = "of the variance" if evaluator == "fanova" else f"of the importance ({evaluator})"
     lines = []
     for e in effects:
         if e.importance < MAJOR or len(e.groups) < 2:
             continue
-        lines.append(f"{e.dimension} explains {e.importance:.0%} {share}: {_trend(e)}{_time(e)}.")
+        share = (
+            f"explains {e.importance:.0%} of the variance"
+            if evaluator == "fanova"
+            else f"carries {e.importance:.0%} of the importance ({evaluator})"
+        )
+        lines.append(f"{e.dimension} {share}: {_trend(e)}{_time(e)}.")
     minor = [e for e in effects if e.importance < MINOR]
     if minor:
         names = ", ".join(e.dimension for e in minor)

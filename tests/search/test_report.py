@@ -45,7 +45,7 @@ def test_html_report_has_every_section_and_opens_offline(stored, tmp_path):
     page = path.read_text()
 
     assert re.findall(r"<h2>([^<]*)</h2>", page) == SECTIONS
-    assert "n_conv explains" in page and "40 complete, 3 pruned" in page
+    assert "n_conv carries" in page and "40 complete, 3 pruned" in page
     assert not re.search(r"<script[^>]*src=", page)  # plotly.js is inline, no CDN
     assert page.count("plotly.js v") == 1  # …and embedded once for all plots
     assert page.count('class="plotly-graph-div"') == 5
