@@ -17,12 +17,7 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
+from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from errors import UsageError
@@ -223,16 +218,18 @@ def effect(
             for v in order
         ]
     else:
-        groups = _binned(name, present, isinstance(distribution, FloatDistribution))
+        groups = _binned(name, present)
     absent = [t for t in trials if name not in t.params]
     if absent:
         groups.append(_group(f"{name} {NOT_USED}", absent, None))
     return Effect(name, importance, numeric, groups)
 
 
-def _binned(name: str, trials: list[FrozenTrial], is_float: bool) -> list[Group]:
+def _binned(name: str, trials: list[FrozenTrial]) -> list[Group]:
     values = np.array([t.params[name] for t in trials], dtype=float)
     edges = np.unique(np.quantile(values, np.linspace(0, 1, BINS + 1)))
+    if len(edges) < 2:  # every trial took the same value: one group
+        edges = np.array([edges[0], edges[0]])
     index = np.searchsorted(edges[1:-1], values, side="right")
     groups = []
     for b in range(len(edges) - 1):
