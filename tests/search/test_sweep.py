@@ -3,7 +3,7 @@ import pytest
 from optuna.distributions import IntDistribution
 
 from errors import UsageError
-from search.sweep import REPEAT, Vary, parse_vary, sweep_config, sweep_table
+from search.sweep import REPEAT, Vary, open_sweep, parse_vary, sweep_config, sweep_table
 from spaces import convnet, reference_params
 
 
@@ -78,3 +78,14 @@ def test_the_lab_table_has_mean_std_best_time_and_params_per_value():
     assert second.std == pytest.approx(0.06 / 2**0.5)
     assert first.best == pytest.approx(0.84) and second.best == pytest.approx(0.96)
     assert first.mean_seconds == pytest.approx(3.0) and second.params == 300
+
+
+def test_a_stored_sweep_resumes_only_with_the_same_grid():
+    storage = optuna.storages.InMemoryStorage()
+    vary = Vary("n_conv", (1, 2))
+    config = sweep_config("digits", vary, 2, epochs=1)
+    study = open_sweep(config, vary, 2, storage)
+    assert isinstance(study.sampler, optuna.samplers.GridSampler)
+    open_sweep(config, vary, 2, storage)  # same grid: resumes
+    with pytest.raises(UsageError, match="use the same --vary and --repeats"):
+        open_sweep(sweep_config("digits", vary, 3, epochs=1), vary, 3, storage)
