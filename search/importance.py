@@ -25,6 +25,7 @@ from search.study import load_study
 from storage import open_storage
 
 MIN_TRIALS = 10
+SOLID_TRIALS = 30
 EVALUATORS = ("ped-anova", "fanova", "mdi")
 NOT_USED = "not used"
 MAX_VALUES_SHOWN = 10  # an integer dimension with more values than this is binned
@@ -112,6 +113,11 @@ def explain(
     left_out = sorted(set(distributions) - set(importances) - set(fixed))
     effects = [effect(name, importances[name], distributions[name], trials) for name in importances]
     notes = []
+    if len(trials) < SOLID_TRIALS:
+        notes.append(
+            f"only {len(trials)} trials: read the ranking and effects as rough (groups of one "
+            f"or two trials are mostly noise); {SOLID_TRIALS}+ trials give steadier answers"
+        )
     if left_out:
         notes.append(
             f"{evaluator} needs dimensions present in every trial, so it leaves out "
