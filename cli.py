@@ -222,8 +222,208 @@ def best(
     if json_:
         console.print_json(json.dumps(rows))
         return
-    for row in rows:
-        _print_trial(row)
+    _print_rows(rows)
+
+
+class Evaluator(str, Enum):
+    ped_anova = "ped-anova"
+    fanova = "fanova"
+    mdi = "mdi"
+
+
+@command()
+def importance(
+    study: Annotated[str, typer.Argument(help="study name, as `studies` lists it")],
+    evaluator: Annotated[
+        Evaluator,
+        typer.Option(help="ped-anova (rates conditional dims too), fanova or mdi"),
+    ] = Evaluator.ped_anova,
+    with_pruned: Annotated[
+        bool, typer.Option(help="also use pruned trials, at the last accuracy they reported")
+    ] = False,
+    top: Annotated[int, typer.Option(help="effects tables for the N most important dims")] = 5,
+    storage: Storage = DEFAULT_URL,
+    json_: Json = False,
+) -> None:
+    """Which dimensions mattered for accuracy, how each value did, and what to conclude.
+
+    Example: [bold]python cli.py importance digits-convnet --evaluator fanova[/]
+    """
+    from search.importance import explain_study
+
+    explanation = explain_study(study, storage, evaluator.value, with_pruned)
+    if json_:
+        console.print_json(json.dumps(explanation.to_dict()))
+        return
+    _print_explanation(explanation, top)
+
+
+def _print_explanation(explanation, top: int) -> None:
+    from search.importance import used_trials_text
+
+    console.print(
+        f"[bold]{explanation.study}[/]: importance for accuracy by {explanation.evaluator}, "
+        f"from {used_trials_text(explanation)}"
+    )
+    table = Table("dimension", "importance", "")
+    for name, value in explanation.importances.items():
+        table.add_row(name, f"{value:.1%}", "█" * round(value * 40))
+    console.print(table)
+    for note in explanation.notes:
+        console.print(f"[dim]note: {note}[/]")
+    if explanation.fixed:
+        console.print(f"[dim]fixed in this study: {', '.join(explanation.fixed)}[/]")
+    for e in explanation.effects[:top]:
+        table = Table(
+            "value",
+            "trials",
+            "mean acc",
+            "best acc",
+            "mean s/trial",
+            title=f"{e.dimension} ({e.importance:.0%})",
+            title_justify="left",
+        )
+        for g in e.groups:
+            seconds = "-" if g.mean_seconds is None else f"{g.mean_seconds:.1f}"
+            table.add_row(
+                g.label, str(g.trials), f"{g.mean_accuracy:.4f}", f"{g.best_accuracy:.4f}", seconds
+            )
+        console.print(table)
+    console.print("[bold]conclusions[/]")
+    for line in explanation.conclusions:
+        console.print(f"- {line}")
+
+
+@command()
+def sweep(
+    dataset: Annotated[str, typer.Argument(help="digits, mnist, fashion_mnist, cifar10 (cifar)")],
+    vary: Annotated[
+        str, typer.Option(help="the dimension to vary: dim=v1,v2,… or dim=lo..hi (integers)")
+    ],
+    repeats: Annotated[int, typer.Option(help="runs per value, each with its own seed")] = 3,
+    space: Annotated[str, typer.Option(help="search space")] = "convnet",
+    study: Annotated[
+        str | None, typer.Option(help="study name [default: DATASET-sweep-DIM]")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="most epochs per run")] = 10,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="fix another dimension away from its reference (dim=value)"),
+    ] = None,
+    train_size: Annotated[
+        int | None, typer.Option(help="use a stratified subsample of N training images")
+    ] = None,
+    val_fraction: Annotated[float, typer.Option(help="share of training images held out")] = 0.1,
+    seed: Annotated[int | None, typer.Option(help="base seed for splits and weights")] = None,
+    storage: Storage = DEFAULT_URL,
+    artifacts: Artifacts = DEFAULT_ARTIFACTS,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only run outcomes")] = False,
+    json_: Json = False,
+) -> None:
+    """The labs' one-factor experiment: vary one dimension, all others at their reference.
+
+    Example: [bold]python cli.py sweep digits --vary n_conv=1..6 --repeats 3 --epochs 5[/]
+    """
+    from search.progress import Progress
+    from search.sweep import parse_vary, sweep_config
+    from search.sweep import sweep as run
+
+    varied = parse_vary(vary, space)
+    config = sweep_config(
+        dataset,
+        varied,
+        repeats,
+        tuple(set_ or ()),
+        space,
+        study_name=study,
+        epochs=epochs,
+        train_size=train_size,
+        val_fraction=val_fraction,
+        seed=seed,
+    )
+    rows = run(
+        config,
+        varied,
+        repeats,
+        storage,
+        artifacts,
+        Progress(err_console if json_ else console, quiet=quiet or json_),
+    )
+    if json_:
+        console.print_json(json.dumps([r.to_dict() for r in rows]))
+        return
+    table = Table(
+        varied.dimension,
+        "runs",
+        "val accuracy (mean ± std)",
+        "best",
+        "mean time",
+        "params",
+        title=f"{config.study}: other dimensions at their reference values",
+        title_justify="left",
+    )
+    for r in rows:
+        seconds = "-" if r.mean_seconds is None else f"{r.mean_seconds:.1f} s"
+        table.add_row(
+            str(r.value),
+            str(r.runs),
+            f"{r.mean:.4f} ± {r.std:.4f}",
+            f"{r.best:.4f}",
+            seconds,
+            "-" if r.params is None else f"{r.params:,}",
+        )
+    console.print(table)
+
+
+@command()
+def evaluate(
+    study: Annotated[str, typer.Argument(help="study name, as `studies` lists it")],
+    trial: Annotated[
+        int | None, typer.Option(help="trial number [default: the best trial]")
+    ] = None,
+    storage: Storage = DEFAULT_URL,
+    artifacts: Artifacts = DEFAULT_ARTIFACTS,
+    json_: Json = False,
+) -> None:
+    """A trial's model on the held-out test set: accuracy, per-class report, confusion matrix.
+
+    Example: [bold]python cli.py evaluate digits-convnet --trial 12[/]
+    """
+    from search.evaluate import evaluate_trial
+    from search.progress import Progress
+
+    result = evaluate_trial(study, storage, artifacts, trial, Progress(err_console))
+    if json_:
+        console.print_json(json.dumps(result.to_dict()))
+        return
+    console.print(
+        f"[bold]{result.study}[/] trial {result.trial} ({result.model_source}): test accuracy "
+        f"[bold]{result.accuracy:.4f}[/] on {result.test_images} images"
+    )
+    console.print(result.report_text)
+    table = Table("true \\ predicted", *result.class_names, title="confusion matrix")
+    for name, row in zip(result.class_names, result.confusion, strict=True):
+        table.add_row(name, *(str(n) for n in row))
+    console.print(table)
+
+
+@command()
+def report(
+    study: Annotated[str, typer.Argument(help="study name, as `studies` lists it")],
+    out: Annotated[str, typer.Option(help="FILE.html (one offline page) or FILE.md (+ PNGs)")],
+    evaluator: Annotated[
+        Evaluator, typer.Option(help="importance evaluator")
+    ] = Evaluator.ped_anova,
+    storage: Storage = DEFAULT_URL,
+) -> None:
+    """The study's report: summary, best, importance, effects, conclusions, plots, evaluation.
+
+    Example: [bold]python cli.py report digits-convnet --out digits.html[/]
+    """
+    from search.report import write_report
+
+    path = write_report(study, storage, out, evaluator.value)
+    console.print(f"report written to [bold]{path}[/]")
 
 
 def _print_best(study: str, storage: str) -> None:
@@ -234,8 +434,47 @@ def _print_best(study: str, storage: str) -> None:
     except CnnsearchError as e:
         console.print(str(e))
         return
+    _print_rows(rows)
+
+
+def _print_rows(rows: list[dict]) -> None:
+    """One trial as a list of params; a Pareto front as a table, shared params below it."""
+    if len(rows) == 1 or len(rows[0]["values"]) == 1:
+        for row in rows:
+            _print_trial(row)
+        return
+    names = sorted({name for row in rows for name in row["params"]})
+    varying = [n for n in names if len({str(r["params"].get(n)) for r in rows}) > 1]
+    objectives = list(rows[0]["values"])
+    table = Table(
+        "trial",
+        *objectives,
+        "n_params",
+        "train s",
+        "epochs",
+        title=f"Pareto front: {len(rows)} trials that no other trial beats on every objective",
+        title_justify="left",
+    )
+    rows = sorted(rows, key=lambda r: -r["values"]["accuracy"])
     for row in rows:
-        _print_trial(row)
+        table.add_row(
+            str(row["number"]),
+            *(f"{v:.4g}" for v in row["values"].values()),
+            str(row["n_params"]),
+            str(row["train_seconds"]),
+            str(row["epochs_run"]),
+        )
+    console.print(table)
+    for row in rows:
+        params = " ".join(f"{n}={_short(row['params'][n])}" for n in varying if n in row["params"])
+        console.print(f"  trial {row['number']:<4} {params}")
+    shared = [f"{n}={rows[0]['params'][n]}" for n in names if n not in varying]
+    if shared:
+        console.print(f"  shared by all: {' '.join(shared)}")
+
+
+def _short(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _print_trial(row: dict) -> None:

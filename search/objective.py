@@ -73,7 +73,7 @@ class Objective:
         self.progress.trial_started(
             trial, finished_trials(trial.study), self.config.trials, self.config.epochs
         )
-        seed = (self.config.seed or 0) * 100_003 + trial.number
+        seed = self.trial_seed(trial)
         keras.utils.set_random_seed(seed)
         trial.set_user_attr("seed", seed)
         trial.set_user_attr("device", hardware.device_name())
@@ -104,6 +104,10 @@ class Objective:
         self._save_if_best(trial, model, values["accuracy"])
         result = tuple(values[o] for o in self.config.objectives)
         return result[0] if len(result) == 1 else result
+
+    def trial_seed(self, trial: optuna.Trial) -> int:
+        """Seed for this trial's weights and batch order; a sweep seeds by repeat instead."""
+        return (self.config.seed or 0) * 100_003 + trial.number
 
     def _fit(
         self, trial: optuna.Trial, model: keras.Model, batch_size: int, started: float
