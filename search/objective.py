@@ -116,7 +116,7 @@ class Objective:
         callbacks = [
             *([DeadlineCallback(deadline)] if deadline is not None else []),
             FirstEpochTimer(trial, started),
-            keras.callbacks.TerminateOnNaN(),
+            StopOnNaN(),
             EpochReporter(self.progress, self.config.epochs),
             pruning_callback(trial, self.config.multi_objective),
             keras.callbacks.EarlyStopping(
@@ -169,6 +169,15 @@ class Objective:
                 artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial
             )
         trial.set_user_attr(MODEL_ARTIFACT_ATTR, artifact_id)
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training after an epoch whose loss is not finite. Keras' TerminateOnNaN checks
+    every batch, which syncs host and device each step."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not math.isfinite((logs or {}).get("loss", 0.0)):
+            self.model.stop_training = True
 
 
 def fail(trial: optuna.Trial, reason: str) -> None:
