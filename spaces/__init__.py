@@ -10,11 +10,11 @@ from types import ModuleType
 import optuna
 
 from errors import UsageError
-from spaces import convnet
+from spaces import alexnet, convnet, lenet5, mlp
 from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, parse_sets
 from spaces.spec import ConvLayer, ModelSpec, Spec, TrainSpec
 
-SPACES: dict[str, ModuleType] = {module.NAME: module for module in (convnet,)}
+SPACES: dict[str, ModuleType] = {module.NAME: module for module in (convnet, alexnet, lenet5, mlp)}
 
 __all__ = [
     "NO_BOUNDS",
