@@ -209,6 +209,30 @@ def best(
         _print_trial(row)
 
 
+@command()
+def spaces(json_: Json = False) -> None:
+    """List the search spaces with their dimensions, ranges and reference values.
+
+    Example: [bold]python cli.py spaces --json[/]
+    """
+    from spaces import describe_spaces
+
+    rows = describe_spaces()
+    if json_:
+        console.print_json(json.dumps(rows))
+        return
+    for row in rows:
+        table = Table("dimension", "values", "reference", "meaning", title_justify="left")
+        table.title = f"[bold]{row['space']}[/]: {row['description']}"
+        for d in row["dimensions"]:
+            table.add_row(d["name"], d["values"], _show_value(d["reference"]), d["help"])
+        console.print(table)
+
+
+def _show_value(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _print_best(study: str, storage: str) -> None:
     from search.summary import best_trials
 

@@ -25,6 +25,7 @@ __all__ = [
     "ModelSpec",
     "Spec",
     "TrainSpec",
+    "describe_spaces",
     "get_space",
     "parse_sets",
     "reference_params",
@@ -49,3 +50,23 @@ def reference_params(space: ModuleType) -> dict:
 
 def reference_spec(space: ModuleType) -> Spec:
     return space.suggest_spec(optuna.trial.FixedTrial(reference_params(space)))
+
+
+def describe_spaces() -> list[dict]:
+    """Every space with its dimensions: values they take, reference value, help (no Keras)."""
+    return [
+        {
+            "space": name,
+            "description": module.DESCRIPTION,
+            "dimensions": [
+                {
+                    "name": d.name,
+                    "values": d.describe(),
+                    "reference": d.reference,
+                    "help": d.help,
+                }
+                for d in module.DIMENSIONS
+            ],
+        }
+        for name, module in SPACES.items()
+    ]
