@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from enum import Enum
 from typing import Annotated
 
@@ -16,7 +17,7 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from errors import CnnsearchError  # noqa: E402
+from errors import CnnsearchError, CnnsearchWarning  # noqa: E402
 from storage import DEFAULT_ARTIFACTS, DEFAULT_URL, mask_password  # noqa: E402
 
 app = typer.Typer(
@@ -55,6 +56,11 @@ class Sampler(str, Enum):
     cmaes = "cmaes"
 
 
+class Color(str, Enum):
+    grayscale = "grayscale"
+    rgb = "rgb"
+
+
 class Pruner(str, Enum):
     hyperband = "hyperband"
     median = "median"
@@ -69,7 +75,9 @@ def command(*args, **kwargs):
         @functools.wraps(fn)
         def run(*a, **k):
             try:
-                return fn(*a, **k)
+                with warnings.catch_warnings():
+                    warnings.showwarning = _show_warning
+                    return fn(*a, **k)
             except CnnsearchError as e:
                 err_console.print(f"[red]error:[/] {mask_password(str(e))}")
                 raise typer.Exit(e.exit_code) from None
@@ -79,9 +87,25 @@ def command(*args, **kwargs):
     return register
 
 
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(message, category, *args, **kwargs) -> None:
+    if issubclass(category, CnnsearchWarning):
+        err_console.print(f"[yellow]warning:[/] {message}")
+    else:
+        _default_showwarning(message, category, *args, **kwargs)
+
+
 @command()
 def optimize(
-    dataset: Annotated[str, typer.Argument(help="digits, mnist, fashion_mnist, cifar10 (cifar)")],
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            help="digits, mnist, fashion_mnist, cifar10 (cifar), notmnist, notmnist_large, "
+            "folder:PATH (see `datasets`)"
+        ),
+    ],
     space: Annotated[str, typer.Option(help="search space")] = "convnet",
     trials: Annotated[
         int, typer.Option(help="finished trials the study should hold in total")
@@ -114,6 +138,17 @@ def optimize(
     seed: Annotated[
         int | None, typer.Option(help="seed for the sampler, splits and weights")
     ] = None,
+    image_size: Annotated[
+        int | None,
+        typer.Option(help="folder:/notmnist: resize to N x N [default: most common size, or 32]"),
+    ] = None,
+    color: Annotated[
+        Color | None,
+        typer.Option(help="folder:/notmnist: [default: grayscale if every image is]"),
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="notmnist: folder holding the tarball or its extraction")
+    ] = None,
     storage: Storage = DEFAULT_URL,
     artifacts: Artifacts = DEFAULT_ARTIFACTS,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only trial outcomes")] = False,
@@ -140,6 +175,9 @@ def optimize(
         train_size=train_size,
         val_fraction=val_fraction,
         seed=seed,
+        image_size=image_size,
+        color=color.value if color else None,
+        data_dir=data_dir,
     )
     progress = Progress(console, quiet=quiet)
     try:
@@ -227,6 +265,24 @@ def spaces(json_: Json = False) -> None:
         for d in row["dimensions"]:
             table.add_row(d["name"], d["values"], _show_value(d["reference"]), d["help"])
         console.print(table)
+
+
+@command()
+def datasets(json_: Json = False) -> None:
+    """List the data sources, where each loads from, and whether it is here now (no download).
+
+    Example: [bold]python cli.py datasets[/]
+    """
+    from search.data import describe_sources
+
+    rows = describe_sources()
+    if json_:
+        console.print_json(json.dumps(rows))
+        return
+    marks = {True: "[green]here[/]", False: "[yellow]not here[/]", None: "any folder"}
+    for r in rows:
+        console.print(f"[bold]{r['dataset']}[/] ({marks[r['available']]}): {r['description']}")
+        console.print(f"  {r['location']}", overflow="fold")
 
 
 def _show_value(value) -> str:
