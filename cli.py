@@ -285,6 +285,38 @@ def datasets(json_: Json = False) -> None:
         console.print(f"  {r['location']}", overflow="fold")
 
 
+@command()
+def compare(
+    studies: Annotated[list[str], typer.Argument(help="two or more study names")],
+    storage: Storage = DEFAULT_URL,
+    json_: Json = False,
+) -> None:
+    """Studies side by side: best accuracy, its parameter count and seconds per epoch, trials.
+
+    Example: [bold]python cli.py compare digits-convnet digits-mlp digits-lenet5[/]
+    """
+    from search.compare import compare_studies
+
+    rows = compare_studies(studies, storage)
+    if json_:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("study", "dataset", "space", "best accuracy", "params", "s/epoch", "trials")
+    for r in rows:
+        acc = "-" if r["best_accuracy"] is None else f"{r['best_accuracy']:.4f}"
+        trials = f"{r['complete']} complete, {r['pruned']} pruned, {r['failed']} failed"
+        table.add_row(
+            r["study"],
+            r["dataset"],
+            r["space"],
+            acc,
+            _show_value(r["n_params"] or "-"),
+            _show_value(r["seconds_per_epoch"] or "-"),
+            trials,
+        )
+    console.print(table)
+
+
 def _show_value(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
