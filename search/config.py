@@ -108,7 +108,11 @@ class SearchConfig:
 
     @property
     def study(self) -> str:
-        return self.study_name or f"{self.dataset}-{self.space}"
+        # folder:/data/letters -> letters-SPACE: a path makes an awkward study name.
+        dataset = (
+            self.dataset.rstrip("/").rsplit("/", 1)[-1] if ":" in self.dataset else self.dataset
+        )
+        return self.study_name or f"{dataset}-{self.space}"
 
     @property
     def bounds(self) -> Bounds:

@@ -147,3 +147,8 @@ def test_datasets_listing_says_what_is_here_without_downloading(keras_home):
     )
     rows = {r["dataset"]: r for r in data.describe_sources()}
     assert rows["notmnist"]["available"] is True
+
+
+def test_a_folder_study_is_named_after_the_folder(tmp_path):
+    (tmp_path / "letters").mkdir()
+    assert SearchConfig(f"folder:{tmp_path}/letters/", space="lenet5").study == "letters-lenet5"
