@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from enum import Enum
 from typing import Annotated
 
@@ -23,7 +24,7 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from errors import CnnsearchError  # noqa: E402
+from errors import CnnsearchError, CnnsearchWarning  # noqa: E402
 from storage import DEFAULT_ARTIFACTS, DEFAULT_URL, mask_password  # noqa: E402
 
 app = typer.Typer(
@@ -62,6 +63,11 @@ class Sampler(str, Enum):
     cmaes = "cmaes"
 
 
+class Color(str, Enum):
+    grayscale = "grayscale"
+    rgb = "rgb"
+
+
 class Pruner(str, Enum):
     hyperband = "hyperband"
     median = "median"
@@ -76,7 +82,9 @@ def command(*args, **kwargs):
         @functools.wraps(fn)
         def run(*a, **k):
             try:
-                return fn(*a, **k)
+                with warnings.catch_warnings():
+                    warnings.showwarning = _show_warning
+                    return fn(*a, **k)
             except CnnsearchError as e:
                 err_console.print(f"[red]error:[/] {mask_password(str(e))}")
                 raise typer.Exit(e.exit_code) from None
@@ -86,9 +94,25 @@ def command(*args, **kwargs):
     return register
 
 
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(message, category, *args, **kwargs) -> None:
+    if issubclass(category, CnnsearchWarning):
+        err_console.print(f"[yellow]warning:[/] {message}")
+    else:
+        _default_showwarning(message, category, *args, **kwargs)
+
+
 @command()
 def optimize(
-    dataset: Annotated[str, typer.Argument(help="digits, mnist, fashion_mnist, cifar10 (cifar)")],
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            help="digits, mnist, fashion_mnist, cifar10 (cifar), notmnist, notmnist_large, "
+            "folder:PATH (see `datasets`)"
+        ),
+    ],
     space: Annotated[str, typer.Option(help="search space")] = "convnet",
     trials: Annotated[
         int, typer.Option(help="finished trials the study should hold in total")
@@ -129,6 +153,17 @@ def optimize(
     seed: Annotated[
         int | None, typer.Option(help="seed for the sampler, splits and weights")
     ] = None,
+    image_size: Annotated[
+        int | None,
+        typer.Option(help="folder:/notmnist: resize to N x N [default: most common size, or 32]"),
+    ] = None,
+    color: Annotated[
+        Color | None,
+        typer.Option(help="folder:/notmnist: [default: grayscale if every image is]"),
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="notmnist: folder holding the tarball or its extraction")
+    ] = None,
     storage: Storage = DEFAULT_URL,
     artifacts: Artifacts = DEFAULT_ARTIFACTS,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only trial outcomes")] = False,
@@ -157,6 +192,9 @@ def optimize(
         train_size=train_size,
         val_fraction=val_fraction,
         seed=seed,
+        image_size=image_size,
+        color=color.value if color else None,
+        data_dir=data_dir,
     )
     progress = Progress(console, quiet=quiet)
     try:
@@ -424,6 +462,80 @@ def report(
 
     path = write_report(study, storage, out, evaluator.value)
     console.print(f"report written to [bold]{path}[/]")
+
+
+@command()
+def spaces(json_: Json = False) -> None:
+    """List the search spaces with their dimensions, ranges and reference values.
+
+    Example: [bold]python cli.py spaces --json[/]
+    """
+    from spaces import describe_spaces
+
+    rows = describe_spaces()
+    if json_:
+        console.print_json(json.dumps(rows))
+        return
+    for row in rows:
+        table = Table("dimension", "values", "reference", "meaning", title_justify="left")
+        table.title = f"[bold]{row['space']}[/]: {row['description']}"
+        for d in row["dimensions"]:
+            table.add_row(d["name"], d["values"], _show_value(d["reference"]), d["help"])
+        console.print(table)
+
+
+@command()
+def datasets(json_: Json = False) -> None:
+    """List the data sources, where each loads from, and whether it is here now (no download).
+
+    Example: [bold]python cli.py datasets[/]
+    """
+    from search.data import describe_sources
+
+    rows = describe_sources()
+    if json_:
+        console.print_json(json.dumps(rows))
+        return
+    marks = {True: "[green]here[/]", False: "[yellow]not here[/]", None: "any folder"}
+    for r in rows:
+        console.print(f"[bold]{r['dataset']}[/] ({marks[r['available']]}): {r['description']}")
+        console.print(f"  {r['location']}", overflow="fold")
+
+
+@command()
+def compare(
+    studies: Annotated[list[str], typer.Argument(help="two or more study names")],
+    storage: Storage = DEFAULT_URL,
+    json_: Json = False,
+) -> None:
+    """Studies side by side: best accuracy, its parameter count and seconds per epoch, trials.
+
+    Example: [bold]python cli.py compare digits-convnet digits-mlp digits-lenet5[/]
+    """
+    from search.compare import compare_studies
+
+    rows = compare_studies(studies, storage)
+    if json_:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("study", "dataset", "space", "best accuracy", "params", "s/epoch", "trials")
+    for r in rows:
+        acc = "-" if r["best_accuracy"] is None else f"{r['best_accuracy']:.4f}"
+        trials = f"{r['complete']} complete, {r['pruned']} pruned, {r['failed']} failed"
+        table.add_row(
+            r["study"],
+            r["dataset"],
+            r["space"],
+            acc,
+            _show_value(r["n_params"] or "-"),
+            _show_value(r["seconds_per_epoch"] or "-"),
+            trials,
+        )
+    console.print(table)
+
+
+def _show_value(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _print_best(study: str, storage: str) -> None:

@@ -17,3 +17,7 @@ class RunError(CnnsearchError):
     """A failure at run time: unreachable database, unreadable dataset."""
 
     exit_code = 1
+
+
+class CnnsearchWarning(UserWarning):
+    """Something the person should know that does not stop the run (cli.py prints one line)."""

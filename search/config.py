@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors import UsageError
-from search.data import canonical_name
+from search.data import canonical_name, check_options
 from spaces import Bounds, get_space, parse_sets
 
 SAMPLERS = ("tpe", "random", "gp", "cmaes")
@@ -15,7 +15,18 @@ PRUNERS = ("hyperband", "median", "asha", "none")
 OBJECTIVES = {"accuracy": "maximize", "time": "minimize", "params": "minimize"}
 
 # The fields that define what a study measures; a resumed or joined study must match them.
-IDENTITY = ("dataset", "space", "epochs", "objectives", "sets", "train_size", "val_fraction")
+IDENTITY = (
+    "dataset",
+    "space",
+    "epochs",
+    "objectives",
+    "sets",
+    "train_size",
+    "val_fraction",
+    "image_size",
+    "color",
+)
+COLORS = ("grayscale", "rgb")
 
 
 @dataclass(frozen=True)
@@ -36,12 +47,25 @@ class SearchConfig:
     train_size: int | None = None
     val_fraction: float = 0.1
     seed: int | None = None
+    # Image-folder options (folder:PATH, notmnist); None: the source's default.
+    image_size: int | None = None
+    color: str | None = None
+    data_dir: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset", canonical_name(self.dataset))
         object.__setattr__(self, "objectives", tuple(self.objectives))
         object.__setattr__(self, "sets", tuple(self.sets))
         get_space(self.space)
+        check_options(self.dataset, **self.data_options)
+        _check(
+            self.image_size is None or 4 <= self.image_size <= 512,
+            f"--image-size must lie between 4 and 512 pixels, got {self.image_size}",
+        )
+        _check(
+            self.color is None or self.color in COLORS,
+            f"unknown --color {self.color!r}; choose one of {', '.join(COLORS)}",
+        )
         self.bounds  # noqa: B018 - parses --set, raising on bad input
         _check(self.trials >= 1, f"--trials must be at least 1, got {self.trials}")
         _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
@@ -81,11 +105,20 @@ class SearchConfig:
 
     @property
     def study(self) -> str:
-        return self.study_name or f"{self.dataset}-{self.space}"
+        # folder:/data/letters -> letters-SPACE: a path makes an awkward study name.
+        dataset = (
+            self.dataset.rstrip("/").rsplit("/", 1)[-1] if ":" in self.dataset else self.dataset
+        )
+        return self.study_name or f"{dataset}-{self.space}"
 
     @property
     def bounds(self) -> Bounds:
         return parse_sets(self.sets, get_space(self.space).DIMENSIONS, self.space)
+
+    @property
+    def data_options(self) -> dict[str, Any]:
+        """What `search.data.load` takes besides the name."""
+        return {"image_size": self.image_size, "color": self.color, "data_dir": self.data_dir}
 
     @property
     def multi_objective(self) -> bool:

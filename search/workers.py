@@ -51,7 +51,12 @@ def optimize(
     if done >= config.trials:
         return RunSummary(config.study, done, config.trials, "budget")
     progress.say(f"loading {config.dataset} …")
-    objective = Objective(config, load(config.dataset), progress, open_artifact_store(artifacts))
+    objective = Objective(
+        config,
+        load(config.dataset, **config.data_options),
+        progress,
+        open_artifact_store(artifacts),
+    )
     return run_until_budget(study, objective, config, progress)
 
 

@@ -10,11 +10,11 @@ from types import ModuleType
 import optuna
 
 from errors import UsageError
-from spaces import convnet
+from spaces import alexnet, convnet, lenet5, mlp
 from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, parse_sets
 from spaces.spec import ConvLayer, ModelSpec, Spec, TrainSpec
 
-SPACES: dict[str, ModuleType] = {module.NAME: module for module in (convnet,)}
+SPACES: dict[str, ModuleType] = {module.NAME: module for module in (convnet, alexnet, lenet5, mlp)}
 
 __all__ = [
     "NO_BOUNDS",
@@ -25,6 +25,7 @@ __all__ = [
     "ModelSpec",
     "Spec",
     "TrainSpec",
+    "describe_spaces",
     "get_space",
     "parse_sets",
     "reference_params",
@@ -49,3 +50,23 @@ def reference_params(space: ModuleType) -> dict:
 
 def reference_spec(space: ModuleType) -> Spec:
     return space.suggest_spec(optuna.trial.FixedTrial(reference_params(space)))
+
+
+def describe_spaces() -> list[dict]:
+    """Every space with its dimensions: values they take, reference value, help (no Keras)."""
+    return [
+        {
+            "space": name,
+            "description": module.DESCRIPTION,
+            "dimensions": [
+                {
+                    "name": d.name,
+                    "values": d.describe(),
+                    "reference": d.reference,
+                    "help": d.help,
+                }
+                for d in module.DIMENSIONS
+            ],
+        }
+        for name, module in SPACES.items()
+    ]

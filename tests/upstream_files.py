@@ -58,3 +58,39 @@ def write_cifar_tarball(path: Path, per_batch: int = 10) -> dict[str, np.ndarray
             info.size = len(raw)
             tar.addfile(info, io.BytesIO(raw))
     return batches
+
+
+def write_image_folder(
+    root: Path,
+    per_class: dict[str, int],
+    size: tuple[int, int] = (28, 28),
+    mode: str = "L",
+    broken: int = 0,
+    ext: str = "png",
+) -> Path:
+    """One subfolder per class of `mode` images; `broken` corrupt ones in the first class."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for cls, n in per_class.items():
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            channels = {"L": (), "RGB": (3,), "RGBA": (4,)}[mode]
+            pixels = rng.integers(0, 256, (size[1], size[0], *channels), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / cls / f"{i}.{ext}")
+    for i in range(broken):
+        first = root / next(iter(per_class))
+        # Like notMNIST's bad files: a PNG signature, then nothing usable.
+        (first / f"broken{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    return root
+
+
+def write_notmnist_tarball(path: Path, archive: str, per_class: int, broken: int) -> None:
+    """notMNIST_small.tar.gz's layout: notMNIST_small/A..J/*.png, some corrupt."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / archive
+        write_image_folder(folder, {c: per_class for c in "ABCDEFGHIJ"}, broken=broken)
+        with tarfile.open(path, "w:gz") as tar:
+            tar.add(folder, arcname=archive)

@@ -1,33 +1,97 @@
-"""Dataset sources behind one registry: `load(name) -> Dataset`.
+"""Dataset sources behind one registry: `load(name, **options) -> Dataset`.
 
-Public names: `load`, `SOURCES`, `canonical_name`, `Dataset`, `Split`, `split_validation`.
+Public names: `load`, `SOURCES`, `canonical_name`, `check_options`, `describe_sources`,
+`Dataset`, `Split`, `split_validation`.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Any
 
 from errors import UsageError
-from search.data import cifar10, digits, fashion_mnist, mnist
+from search.data import cifar10, digits, fashion_mnist, folder, mnist, notmnist
 from search.data.dataset import Dataset, Split, split_validation
 
-SOURCES: dict[str, ModuleType] = {m.NAME: m for m in (digits, mnist, fashion_mnist, cifar10)}
+SOURCES: dict[str, Any] = {
+    s.NAME: s
+    for s in (digits, mnist, fashion_mnist, cifar10, notmnist.SMALL, notmnist.LARGE, folder)
+}
+KERAS_DOWNLOAD = "Keras downloads it into $KERAS_HOME/datasets on first use"
 ALIASES = {"cifar": "cifar10", "fashion-mnist": "fashion_mnist", "fmnist": "fashion_mnist"}
 
-__all__ = ["ALIASES", "SOURCES", "Dataset", "Split", "canonical_name", "load", "split_validation"]
+__all__ = [
+    "ALIASES",
+    "SOURCES",
+    "Dataset",
+    "Split",
+    "canonical_name",
+    "check_options",
+    "describe_sources",
+    "load",
+    "split_validation",
+]
 
 
 def canonical_name(name: str) -> str:
-    """The registry name for `name` (aliases resolved), or a UsageError listing the choices."""
+    """The registry name for `name` (aliases resolved; folder:PATH made absolute), or a
+    UsageError listing the choices."""
+    if name.startswith(folder.PREFIX):
+        return folder.resolve(name[len(folder.PREFIX) :])
     name = ALIASES.get(name, name)
-    if name not in SOURCES:
+    if name not in SOURCES or name == folder.NAME:
         raise UsageError(
-            f"unknown dataset {name!r}; choose one of {', '.join(SOURCES)} "
+            f"unknown dataset {name!r}; choose one of {', '.join(_names())} "
             f"(aliases: {', '.join(ALIASES)})"
         )
     return name
 
 
-def load(name: str) -> Dataset:
-    """Load a dataset by name, from a local copy when one exists, downloading otherwise."""
-    return SOURCES[canonical_name(name)].load()
+def check_options(name: str, **options: Any) -> None:
+    """A UsageError when an option is set that `name`'s source does not take."""
+    source = _source(canonical_name(name))
+    for option, value in options.items():
+        if value is not None and option not in getattr(source, "OPTIONS", ()):
+            takers = [n for n in _names() if option in getattr(_source(n), "OPTIONS", ())]
+            raise UsageError(
+                f"--{option.replace('_', '-')} applies only to {', '.join(takers)}, "
+                f"not to {name}; leave it out"
+            )
+
+
+def load(name: str, **options: Any) -> Dataset:
+    """Load a dataset by name, from a local copy when one exists, downloading otherwise.
+
+    Options (image_size, color, data_dir) go to the sources that take them; None means default.
+    """
+    name = canonical_name(name)
+    check_options(name, **options)
+    given = {k: v for k, v in options.items() if v is not None}
+    if name.startswith(folder.PREFIX):
+        return folder.load(name[len(folder.PREFIX) :], **given)
+    return SOURCES[name].load(**given)
+
+
+def describe_sources() -> list[dict[str, Any]]:
+    """Every source, where it loads from and whether it is there now; downloads nothing."""
+    rows = []
+    for name in _names():
+        source = _source(name)
+        where = source.locate()
+        rows.append(
+            {
+                "dataset": name,
+                "description": source.DESCRIPTION,
+                "location": where or getattr(source, "DOWNLOAD", KERAS_DOWNLOAD),
+                "available": None if source is folder else where is not None,
+                "options": list(getattr(source, "OPTIONS", ())),
+            }
+        )
+    return rows
+
+
+def _names() -> list[str]:
+    return [n if n != folder.NAME else "folder:PATH" for n in SOURCES]
+
+
+def _source(name: str) -> Any:
+    return folder if name.startswith(folder.PREFIX) or name == "folder:PATH" else SOURCES[name]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from errors import UsageError
 
@@ -52,6 +51,8 @@ def split_validation(
 
     `train_size` counts the images used for training and validation together.
     """
+    from sklearn.model_selection import train_test_split
+
     x, y = dataset.x_train, dataset.y_train
     if train_size is not None:
         if train_size > len(y):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from search.data.dataset import Dataset
 
@@ -18,6 +16,9 @@ def locate() -> str:
 
 
 def load() -> Dataset:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     bunch = load_digits()
     # Pixels are 0..16; stretch to 0..255 so every source shares one in-model scaling.
     images = np.round(bunch.images * (255 / 16)).astype(np.uint8)[..., np.newaxis]
