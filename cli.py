@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -54,6 +55,9 @@ Artifacts = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="print only trial outcomes")]
+Gpus = Annotated[str, typer.Option(help="all, none, or GPU indices like 0,1: one worker per GPU")]
+TrialsPerGpu = Annotated[int, typer.Option(help="worker processes per GPU, for small models")]
 
 
 class Sampler(str, Enum):
@@ -166,7 +170,9 @@ def optimize(
     ] = None,
     storage: Storage = DEFAULT_URL,
     artifacts: Artifacts = DEFAULT_ARTIFACTS,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only trial outcomes")] = False,
+    gpus: Gpus = "all",
+    trials_per_gpu: TrialsPerGpu = 1,
+    quiet: Quiet = False,
 ) -> None:
     """Create (or resume) a study and run trials until it holds --trials finished trials, or
     until its deadline (--timeout/--deadline, or one an earlier run stored that lies ahead).
@@ -196,15 +202,54 @@ def optimize(
         color=color.value if color else None,
         data_dir=data_dir,
     )
+    slots = _slots(gpus, trials_per_gpu)
     progress = Progress(console, quiet=quiet)
+    with _interruptible():
+        summary = run(config, storage, artifacts, progress, deadline=until, slots=slots)
+    _print_summary(summary, storage)
+
+
+@command()
+def worker(
+    study: Annotated[str, typer.Argument(help="study name, as `studies` lists it")],
+    storage: Storage = DEFAULT_URL,
+    artifacts: Artifacts = DEFAULT_ARTIFACTS,
+    gpus: Gpus = "all",
+    trials_per_gpu: TrialsPerGpu = 1,
+    quiet: Quiet = False,
+) -> None:
+    """Join an existing study from any machine: its stored config, budget and deadline rule.
+
+    Example: [bold]python cli.py worker cifar10-convnet --storage postgresql+psycopg://user:pw@db/cnnsearch[/]
+    """
+    from search.progress import Progress
+    from search.workers import join
+
+    slots = _slots(gpus, trials_per_gpu)
+    with _interruptible():
+        summary = join(study, storage, artifacts, Progress(console, quiet=quiet), slots=slots)
+    _print_summary(summary, storage)
+
+
+def _slots(gpus: str, trials_per_gpu: int) -> list[dict[str, str]]:
+    from search.gpus import base_environment, parse_gpus, worker_environments
+
+    return worker_environments(parse_gpus(gpus), trials_per_gpu, base_environment())
+
+
+@contextlib.contextmanager
+def _interruptible():
     try:
-        summary = run(config, storage, artifacts, progress, deadline=until)
+        yield
     except KeyboardInterrupt:
         err_console.print(
             "[yellow]interrupted[/]: the running trial was recorded as failed; "
             "run the same command again to resume the study"
         )
         raise typer.Exit(130) from None
+
+
+def _print_summary(summary, storage: str) -> None:
     reason = "budget met" if summary.stopped_by == "budget" else "deadline reached"
     console.print(
         f"study [bold]{summary.study}[/]: {summary.finished} of {summary.budget} trials "
@@ -604,7 +649,7 @@ def _print_trial(row: dict) -> None:
 def main() -> None:
     global STARTED
     STARTED = _LOADED
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # our own lines report trials
     try:
         app()
         code = 0

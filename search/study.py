@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import optuna
-from optuna.trial import TrialState
 
 from errors import RunError, UsageError
+from search.budget import counts
 from search.config import SearchConfig
 from search.pruning import make_pruner
 
 CONFIG_ATTR = "cnnsearch_config"
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 def make_sampler(name: str, seed: int | None, multi_objective: bool) -> optuna.samplers.BaseSampler:
@@ -95,8 +94,5 @@ def stored_config(study: optuna.Study) -> SearchConfig:
 
 
 def finished_trials(study: optuna.Study) -> int:
-    """Trials that count towards the budget: completed and pruned ones, plus failures of the
-    objective itself (a spec that cannot work). Trials failed by a lost worker are retried, so
-    they do not count."""
-    trials = study.get_trials(deepcopy=False, states=FINISHED + (TrialState.FAIL,))
-    return sum(t.state != TrialState.FAIL or "fail_reason" in t.user_attrs for t in trials)
+    """Trials that count towards the budget (see `search.budget.counts`)."""
+    return sum(counts(t) for t in study.get_trials(deepcopy=False))

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import optuna
 
+from search.budget import OVER_BUDGET_ATTR, OverBudget, claim_slot, slot_holders
 from search.config import SearchConfig
 from search.data import load
 from search.deadline import apply_deadline, read_deadline, should_start
+from search.gpus import run_gpu_workers
 from search.objective import Objective, TrialFailed
 from search.progress import Progress
-from search.study import finished_trials, open_study
+from search.study import finished_trials, load_study, open_study, stored_config
 from storage import open_artifact_store, open_storage
+
+WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ def optimize(
     artifacts: str,
     progress: Progress | None = None,
     deadline: datetime | None = None,
+    slots: list[dict[str, str]] | None = None,
 ) -> RunSummary:
     """Create or resume `config`'s study and run trials in this process until its budget is met
     or its deadline comes.
@@ -39,7 +47,8 @@ def optimize(
     `deadline` becomes the study's, obeyed by every worker; without one, a deadline an earlier
     run stored is kept while it lies ahead (see `search.deadline.apply_deadline`).
     Ctrl-C or SIGTERM stops cleanly: the running trial is recorded FAIL, none is left RUNNING,
-    and the same call resumes the study.
+    and the same call resumes the study. With several `slots` (environments from
+    `search.gpus.worker_environments`), one `worker` process per slot runs the trials.
     """
     progress = progress or Progress()
     study = open_study(config, open_storage(storage_url))
@@ -50,36 +59,107 @@ def optimize(
         progress.say(said)
     if done >= config.trials:
         return RunSummary(config.study, done, config.trials, "budget")
-    progress.say(f"loading {config.dataset} …")
-    objective = Objective(
-        config,
-        load(config.dataset, **config.data_options),
-        progress,
-        open_artifact_store(artifacts),
+    return _run(study, config, storage_url, artifacts, progress, slots)
+
+
+def join(
+    study_name: str,
+    storage_url: str,
+    artifacts: str,
+    progress: Progress | None = None,
+    slots: list[dict[str, str]] | None = None,
+) -> RunSummary:
+    """Join an existing study with nothing but its name: its stored config says what to train,
+    its budget how many trials, its deadline until when."""
+    progress = progress or Progress()
+    study = load_study(open_storage(storage_url), study_name)
+    config = stored_config(study)
+    progress.say(
+        f"joining [bold]{study_name}[/]: {finished_trials(study)} of {config.trials} "
+        "trials finished"
     )
+    if finished_trials(study) >= config.trials:
+        return RunSummary(study_name, finished_trials(study), config.trials, "budget")
+    return _run(study, config, storage_url, artifacts, progress, slots)
+
+
+def _run(
+    study: optuna.Study,
+    config: SearchConfig,
+    storage_url: str,
+    artifacts: str,
+    progress: Progress,
+    slots: list[dict[str, str]] | None,
+) -> RunSummary:
+    """Run trials in this process, or in one `worker` process per slot when there are several."""
+    if slots and len(slots) > 1:
+        progress.say(f"starting {len(slots)} workers, one per GPU slot")
+        run_gpu_workers(config.study, storage_url, artifacts, slots, progress.quiet)
+        finished = finished_trials(study)
+        return RunSummary(
+            config.study,
+            finished,
+            config.trials,
+            "budget" if finished >= config.trials else "deadline",
+        )
+    if slots:
+        os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
+    progress.say(f"loading {config.dataset} …")
+    dataset = load(config.dataset, **config.data_options)
+    objective = Objective(config, dataset, progress, open_artifact_store(artifacts))
     return run_until_budget(study, objective, config, progress)
 
 
 def run_until_budget(
-    study: optuna.Study, objective: Objective, config: SearchConfig, progress: Progress
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float | tuple[float, ...]],
+    config: SearchConfig,
+    progress: Progress,
 ) -> RunSummary:
     """Run trials one at a time until the study holds `config.trials` finished trials, or until
-    its stored deadline leaves too little time for another trial's first epoch. The deadline is
-    read from the study before every trial, so a worker obeys one set after it started."""
-    report = lambda s, t: progress.trial_finished(s, t)  # noqa: E731
+    its stored deadline leaves too little time for another trial's first epoch.
+
+    The budget is the study's: every worker claims a slot for its trial (`search.budget`), and
+    one that finds every slot taken while others still run waits for them, since a trial of a
+    worker that dies is retried by whoever is left. The deadline is read before every trial, so
+    a worker obeys one set after it started.
+    """
+    budget = config.trials
+
+    def claimed(trial: optuna.Trial) -> float | tuple[float, ...]:
+        claim_slot(trial, budget)
+        return objective(trial)
+
+    def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if OVER_BUDGET_ATTR not in trial.user_attrs:
+            progress.trial_finished(study, trial)
+
+    said_waiting = False
     with _sigterm_as_interrupt():
-        while finished_trials(study) < config.trials:
+        while True:
+            holders, finished, waiting = slot_holders(study)
+            if finished >= budget:
+                return RunSummary(config.study, finished, budget, "budget")
             if not should_start(study, read_deadline(study)):
-                return RunSummary(config.study, finished_trials(study), config.trials, "deadline")
+                return RunSummary(config.study, finished, budget, "deadline")
+            if len(holders) >= budget and not waiting:
+                if not said_waiting:
+                    progress.say(
+                        f"waiting for the {len(holders) - finished} trial(s) other "
+                        "workers are running"
+                    )
+                    said_waiting = True
+                time.sleep(WAIT_SECONDS)
+                optuna.storages.fail_stale_trials(study)
+                continue
             study.optimize(
-                objective,
+                claimed,
                 n_trials=1,
-                catch=(TrialFailed,),
+                catch=(TrialFailed, OverBudget),
                 callbacks=[report],
                 gc_after_trial=False,
                 show_progress_bar=False,
             )
-    return RunSummary(config.study, finished_trials(study), config.trials, "budget")
 
 
 class _sigterm_as_interrupt:

@@ -5,19 +5,24 @@ Public names: `open_storage`, `open_artifact_store`, `mask_password`, `DEFAULT_U
 
 from __future__ import annotations
 
+import os
+import random
 import re
+import time
 import warnings
 from pathlib import Path
 
 import optuna
+import sqlalchemy.exc
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 
 from errors import RunError, UsageError
 
 DEFAULT_URL = "sqlite:///cnnsearch.db"
 DEFAULT_ARTIFACTS = "cnnsearch-artifacts"
-HEARTBEAT_SECONDS = 30
-GRACE_SECONDS = 90
+HEARTBEAT_SECONDS = 30  # CNNSEARCH_HEARTBEAT_SECONDS overrides it (tests use 1)
+GRACE_HEARTBEATS = 3  # a trial is stale after this many missed heartbeats
+SCHEMA_ATTEMPTS = 6
 MAX_RETRY = 3
 RDB_SCHEMES = ("sqlite", "postgresql", "mysql")
 
@@ -69,16 +74,34 @@ def open_artifact_store(path: str | Path) -> optuna.artifacts.FileSystemArtifact
 
 
 def _rdb(url: str) -> optuna.storages.RDBStorage:
+    """An RDB storage with pre-ping pools and heartbeats. Several processes opening an empty
+    database at once race to create the schema (PostgreSQL: UniqueViolation, SQLite:
+    alembic_version); the losers retry once the winner's schema is there."""
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            return _rdb_once(url)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == SCHEMA_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 + random.random() * (attempt + 1))
+        except sqlalchemy.exc.OperationalError as e:
+            if "already exists" not in str(e) or attempt == SCHEMA_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 + random.random() * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _rdb_once(url: str) -> optuna.storages.RDBStorage:
     connect_args = {"timeout": 60} if url.startswith("sqlite") else {}
-    with (
-        warnings.catch_warnings()
-    ):  # heartbeats are "experimental" since Optuna 2.9; we rely on them
+    heartbeat = int(os.environ.get("CNNSEARCH_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
+    # Heartbeats are "experimental" in Optuna since 2.9; we rely on them.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(
             url,
             engine_kwargs={"pool_pre_ping": True, "connect_args": connect_args},
-            heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=GRACE_SECONDS,
+            heartbeat_interval=heartbeat,
+            grace_period=heartbeat * GRACE_HEARTBEATS,
             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
         )
 

@@ -1,0 +1,50 @@
+"""The study's trial budget, shared exactly by every worker on every machine.
+
+Counting finished trials and then starting one is a race between workers: two can both see
+199 of 200 and both start. So a trial claims its slot after it exists: trials that hold a slot
+(finished ones that count, running and waiting ones) are ranked by number, which follows
+creation order, and a trial ranked past the budget gives its slot back at once: it is recorded
+FAIL with the user attr `over_budget` and counts nowhere.
+"""
+
+from __future__ import annotations
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+OVER_BUDGET_ATTR = "over_budget"
+ACTIVE = (TrialState.RUNNING, TrialState.WAITING)
+
+
+class OverBudget(Exception):
+    """This trial lost the race for the study's last slots; it gives its slot back."""
+
+
+def counts(trial: FrozenTrial) -> bool:
+    """Whether a trial counts towards the budget: completed and pruned ones, and failures of
+    the objective itself (a spec that cannot work). Trials failed by a lost worker or Ctrl-C
+    do not: the heartbeat retries the former, and the budget simply runs on past the latter."""
+    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+        return True
+    return trial.state == TrialState.FAIL and "fail_reason" in trial.user_attrs
+
+
+def slot_holders(study: optuna.Study) -> tuple[list[int], int, int]:
+    """Numbers of the trials holding a slot, sorted; how many of them finished; how many wait."""
+    holders, finished, waiting = [], 0, 0
+    for trial in study.get_trials(deepcopy=False):
+        if counts(trial):
+            holders.append(trial.number)
+            finished += 1
+        elif trial.state in ACTIVE and OVER_BUDGET_ATTR not in trial.user_attrs:
+            holders.append(trial.number)
+            waiting += trial.state == TrialState.WAITING
+    return sorted(holders), finished, waiting
+
+
+def claim_slot(trial: optuna.Trial, budget: int) -> None:
+    """Raise `OverBudget` when `trial` is not among the first `budget` slot holders."""
+    holders, _, _ = slot_holders(trial.study)
+    if trial.number in holders[budget:]:
+        trial.set_user_attr(OVER_BUDGET_ATTR, True)
+        raise OverBudget(f"the study's {budget} trials are all taken")

@@ -1,0 +1,49 @@
+"""A worker with a fake objective (sleeps, reports a curve): the real budget loop and storage
+without Keras training, so multi-process tests take seconds.
+
+    python -m tests.storage.fake_worker URL STUDY BUDGET SECONDS_PER_TRIAL
+"""
+
+import sys
+import time
+
+import optuna
+
+from search.config import SearchConfig
+from search.progress import Progress
+from search.study import open_study
+from search.workers import run_until_budget
+from storage import open_storage
+
+STEPS = 3
+
+
+def objective(seconds: float):
+    def run(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(STEPS):
+            time.sleep(seconds / STEPS)
+            trial.report(x * (step + 1) / STEPS, step)
+        return x
+
+    return run
+
+
+def main() -> None:
+    url, study_name, budget, seconds = (
+        sys.argv[1],
+        sys.argv[2],
+        int(sys.argv[3]),
+        float(sys.argv[4]),
+    )
+    config = SearchConfig("digits", study_name=study_name, trials=budget, pruner="none")
+    study = open_study(config, open_storage(url))
+    print("ready", flush=True)
+    try:
+        run_until_budget(study, objective(seconds), config, Progress(quiet=True))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Several worker processes on one study, on SQLite, PostgreSQL and MySQL alike."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from search.budget import OVER_BUDGET_ATTR
+from search.study import finished_trials
+from storage import open_storage
+from tests.conftest import require_or_skip
+
+ROOT = Path(__file__).resolve().parents[2]
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+MYSQL = "mysql+pymysql://root@127.0.0.1:3306/{db}"
+
+
+def _server_database(kind: str):
+    """Create a fresh, empty database on the local server; return its URL and a dropper."""
+    name = f"cns_{uuid.uuid4().hex[:10]}"
+    try:
+        if kind == "postgresql":
+            import psycopg
+
+            admin = psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True)
+            admin.execute(f"CREATE DATABASE {name}")
+            return PG.format(db=name), lambda: admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        import pymysql
+
+        admin = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
+        admin.cursor().execute(f"CREATE DATABASE {name}")
+        return MYSQL.format(db=name), lambda: admin.cursor().execute(f"DROP DATABASE {name}")
+    except Exception as e:  # no server, or no access to it
+        require_or_skip(f"{kind} server on 127.0.0.1 not usable: {e}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'workers.db'}"
+        return
+    url, drop = _server_database(request.param)
+    yield url
+    drop()
+
+
+def start(url: str, study: str, budget: int, seconds: float, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.storage.fake_worker", url, study, str(budget), str(seconds)],
+        cwd=ROOT,
+        env={**os.environ, "CNNSEARCH_HEARTBEAT_SECONDS": "1", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_all(processes, timeout=120) -> None:
+    for p in processes:
+        out, err = p.communicate(timeout=timeout)
+        assert p.returncode == 0, err[-2000:]
+
+
+def trials(url: str, study: str):
+    return optuna.load_study(study_name=study, storage=open_storage(url)).get_trials()
+
+
+def wait_for_running(url: str, study: str, timeout: float = 60) -> optuna.trial.FrozenTrial:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            running = [t for t in trials(url, study) if t.state == TrialState.RUNNING]
+        except KeyError:
+            running = []
+        if running:
+            return running[0]
+        time.sleep(0.2)
+    raise AssertionError("no trial started")
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_four_workers_on_a_fresh_database_meet_the_budget_exactly(db_url):
+    budget = 10
+    wait_all([start(db_url, "shared", budget, 0.3) for _ in range(4)])  # same instant, empty DB
+    stored = trials(db_url, "shared")
+    counted = [t for t in stored if t.state == TrialState.COMPLETE]
+    assert len(counted) == budget
+    assert not [t for t in stored if t.state == TrialState.RUNNING]
+    assert all(len(t.intermediate_values) == 3 for t in counted)
+    assert {t.state for t in stored if t.state != TrialState.COMPLETE} <= {TrialState.FAIL}
+    assert all(t.user_attrs.get(OVER_BUDGET_ATTR) for t in stored if t.state == TrialState.FAIL)
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_a_killed_workers_trial_is_retried_by_a_survivor(db_url):
+    if db_url.startswith("sqlite"):
+        pytest.skip("covered on the server databases")
+    victim = start(db_url, "killed", 3, 30.0)
+    killed = wait_for_running(db_url, "killed")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    wait_all([start(db_url, "killed", 3, 0.3)])
+    stored = trials(db_url, "killed")
+    assert stored[killed.number].state == TrialState.FAIL
+    retried = [optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) for t in stored]
+    assert killed.number in retried
+    study = optuna.load_study(study_name="killed", storage=open_storage(db_url))
+    assert finished_trials(study) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_worker_leaves_no_trial_running(tmp_path, sig):
+    url = f"sqlite:///{tmp_path / 'stop.db'}"
+    worker = start(url, "stop", 5, 30.0)
+    interrupted = wait_for_running(url, "stop")
+    worker.send_signal(sig)
+    worker.communicate(timeout=60)
+    assert worker.returncode == 130
+    assert trials(url, "stop")[interrupted.number].state == TrialState.FAIL
+    assert not [t for t in trials(url, "stop") if t.state == TrialState.RUNNING]
