@@ -4,6 +4,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from search.config import SearchConfig
+from search.study import open_study
+from storage import open_storage
 from tests.conftest import SMALL_MODEL
 
 runner = CliRunner()
@@ -72,3 +75,22 @@ def test_bad_input_exits_2_with_one_clear_line(storage, args, fragment):
     assert result.exit_code == 2, result.output
     assert fragment in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_worker_joins_with_only_the_study_name(storage):
+    created = invoke("optimize", "digits", "--trials", 1, "--epochs", 1, "--train-size", 200,
+                     "--gpus", "none", *SMALL)
+    assert created.exit_code == 0, created.output
+    raised = SearchConfig("digits", trials=2, epochs=1, train_size=200, sets=SMALL_MODEL)
+    open_study(raised, open_storage(storage))  # what `optimize --trials 2` stores, untrained
+    joined = invoke("worker", "digits-convnet", "--gpus", "none")
+    assert joined.exit_code == 0, joined.output
+    assert "joining digits-convnet: 1 of 2 trials finished" in joined.output
+    assert "2 of 2 trials finished (budget met)" in joined.output
+
+
+def test_worker_on_an_unknown_study_names_the_known_ones(storage):
+    result = invoke("worker", "nope")
+    assert result.exit_code == 2
+    assert "no study named 'nope'" in result.output
