@@ -26,7 +26,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from errors import CnnsearchError, CnnsearchWarning  # noqa: E402
-from storage import DEFAULT_ARTIFACTS, DEFAULT_URL, mask_password  # noqa: E402
+from storage import DEFAULT_ARTIFACTS, DEFAULT_URL, mask_password, open_storage  # noqa: E402
 
 app = typer.Typer(
     help="Hyperparameter search for convolutional image classifiers (Optuna + Keras 3).",
@@ -229,6 +229,27 @@ def worker(
     with _interruptible():
         summary = join(study, storage, artifacts, Progress(console, quiet=quiet), slots=slots)
     _print_summary(summary, storage)
+
+
+@command("storage-proxy")
+def storage_proxy(
+    storage: Storage = DEFAULT_URL,
+    host: Annotated[
+        str, typer.Option(help="address to listen on; 0.0.0.0 serves other machines")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 13000,
+) -> None:
+    """Serve the storage through Optuna's gRPC proxy, for more workers than a database takes.
+
+    Example: [bold]python cli.py storage-proxy --storage postgresql+psycopg://u:pw@db/cns[/]
+    (workers then use --storage grpc://THIS_HOST:13000)
+    """
+    from optuna.storages import run_grpc_proxy_server
+
+    backend = open_storage(storage)
+    console.print(f"serving {mask_password(storage)} on grpc://{host}:{port} (Ctrl-C stops)")
+    with contextlib.suppress(KeyboardInterrupt):
+        run_grpc_proxy_server(backend, host=host, port=port)
 
 
 def _slots(gpus: str, trials_per_gpu: int) -> list[dict[str, str]]:
