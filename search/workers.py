@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import optuna
+import sqlalchemy.exc
 
+from errors import RunError
 from search.budget import OVER_BUDGET_ATTR, OverBudget, claim_slot, slot_holders
 from search.config import SearchConfig
 from search.data import load
@@ -23,6 +25,8 @@ from search.study import finished_trials, load_study, open_study, stored_config
 from storage import open_artifact_store, open_storage
 
 WAIT_SECONDS = 1.0
+STORAGE_PATIENCE = 300.0
+STORAGE_ERRORS = (optuna.exceptions.StorageInternalError, sqlalchemy.exc.OperationalError)
 
 
 @dataclass(frozen=True)
@@ -135,31 +139,69 @@ def run_until_budget(
             progress.trial_finished(study, trial)
 
     said_waiting = False
+    outage = StorageOutage(progress)
     with _sigterm_as_interrupt():
         while True:
-            holders, finished, waiting = slot_holders(study)
-            if finished >= budget:
-                return RunSummary(config.study, finished, budget, "budget")
-            if not should_start(study, read_deadline(study)):
-                return RunSummary(config.study, finished, budget, "deadline")
-            if len(holders) >= budget and not waiting:
-                if not said_waiting:
-                    progress.say(
-                        f"waiting for the {len(holders) - finished} trial(s) other "
-                        "workers are running"
-                    )
-                    said_waiting = True
-                time.sleep(WAIT_SECONDS)
-                optuna.storages.fail_stale_trials(study)
-                continue
-            study.optimize(
-                claimed,
-                n_trials=1,
-                catch=(TrialFailed, OverBudget),
-                callbacks=[report],
-                gc_after_trial=False,
-                show_progress_bar=False,
-            )
+            try:
+                holders, finished, waiting = slot_holders(study)
+                if finished >= budget:
+                    return RunSummary(config.study, finished, budget, "budget")
+                if not should_start(study, read_deadline(study)):
+                    return RunSummary(config.study, finished, budget, "deadline")
+                if len(holders) >= budget and not waiting:
+                    if not said_waiting:
+                        progress.say(
+                            f"waiting for the {len(holders) - finished} trial(s) other "
+                            "workers are running"
+                        )
+                        said_waiting = True
+                    time.sleep(WAIT_SECONDS)
+                    optuna.storages.fail_stale_trials(study)
+                    continue
+                study.optimize(
+                    claimed,
+                    n_trials=1,
+                    catch=(TrialFailed, OverBudget),
+                    callbacks=[report],
+                    gc_after_trial=False,
+                    show_progress_bar=False,
+                )
+                outage.over()
+            except Exception as e:
+                if not _storage_failure(e):
+                    raise
+                outage.wait(e)
+
+
+def _storage_failure(error: BaseException | None) -> bool:
+    """Whether `error` comes from the storage. Optuna can hide it behind another error raised
+    while it handles it (an UnboundLocalError in its trial clean-up), so look down the chain."""
+    while error is not None:
+        if isinstance(error, STORAGE_ERRORS):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+class StorageOutage:
+    """Rides out a database that went away (a restart, a failover): waits and tries again for
+    up to `patience` seconds. A trial that was running is left to the heartbeat, which fails it
+    and has it retried."""
+
+    def __init__(self, progress: Progress, patience: float = STORAGE_PATIENCE) -> None:
+        self.progress, self.patience, self.since = progress, patience, None
+
+    def wait(self, error: Exception) -> None:
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+            self.progress.say(f"storage unreachable ({type(error).__name__}); retrying")
+        if now - self.since > self.patience:
+            raise RunError(f"storage unreachable for {self.patience:.0f} s: {error}") from None
+        time.sleep(WAIT_SECONDS * 2)
+
+    def over(self) -> None:
+        self.since = None
 
 
 class _sigterm_as_interrupt:

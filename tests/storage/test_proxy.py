@@ -21,16 +21,18 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_workers_reach_the_database_through_the_grpc_proxy(tmp_path):
     db, port = f"sqlite:///{tmp_path / 'behind.db'}", free_port()
-    proxy = subprocess.Popen([sys.executable, "cli.py", "storage-proxy", "--storage", db,
-                              "--port", str(port)], cwd=ROOT)
+    proxy = subprocess.Popen(
+        [sys.executable, "cli.py", "storage-proxy", "--storage", db, "--port", str(port)], cwd=ROOT
+    )
     try:
         for _ in range(100):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.2)
-        study = optuna.create_study(study_name="via-proxy",
-                                    storage=open_storage(f"grpc://127.0.0.1:{port}"))
+        study = optuna.create_study(
+            study_name="via-proxy", storage=open_storage(f"grpc://127.0.0.1:{port}")
+        )
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
     finally:
         proxy.terminate()

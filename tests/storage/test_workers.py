@@ -29,9 +29,14 @@ def _server_database(kind: str):
         if kind == "postgresql":
             import psycopg
 
-            admin = psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True)
-            admin.execute(f"CREATE DATABASE {name}")
-            return PG.format(db=name), lambda: admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+            def admin(sql: str) -> None:  # a new connection each time: a test restarts the server
+                with psycopg.connect(
+                    "host=127.0.0.1 user=postgres dbname=test", autocommit=True
+                ) as connection:
+                    connection.execute(sql)
+
+            admin(f"CREATE DATABASE {name}")
+            return PG.format(db=name), lambda: admin(f"DROP DATABASE {name} WITH (FORCE)")
         import pymysql
 
         admin = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
@@ -72,14 +77,16 @@ def trials(url: str, study: str):
     return optuna.load_study(study_name=study, storage=open_storage(url)).get_trials()
 
 
-def wait_for_running(url: str, study: str, timeout: float = 60) -> optuna.trial.FrozenTrial:
+def wait_for_running(
+    url: str, study: str, timeout: float = 60, count: int = 1
+) -> optuna.trial.FrozenTrial:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
             running = [t for t in trials(url, study) if t.state == TrialState.RUNNING]
         except KeyError:
             running = []
-        if running:
+        if len(running) >= count:
             return running[0]
         time.sleep(0.2)
     raise AssertionError("no trial started")
@@ -128,3 +135,30 @@ def test_interrupted_worker_leaves_no_trial_running(tmp_path, sig):
     assert worker.returncode == 130
     assert trials(url, "stop")[interrupted.number].state == TrialState.FAIL
     assert not [t for t in trials(url, "stop") if t.state == TrialState.RUNNING]
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_workers_ride_out_a_postgresql_restart():
+    url, drop = _server_database("postgresql")
+    try:
+        workers = [start(url, "restart", 6, 3.0) for _ in range(2)]
+        wait_for_running(url, "restart", count=2)  # both mid-trial when the server goes away
+        cluster = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True)
+        subprocess.run(
+            [
+                "pg_ctlcluster",
+                "--skip-systemctl-redirect",
+                cluster.stdout.strip(),
+                "main",
+                "restart",
+            ],
+            check=True,
+            timeout=60,
+        )
+        wait_all(workers)
+        study = optuna.load_study(study_name="restart", storage=open_storage(url))
+        assert finished_trials(study) == 6
+        assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+    finally:
+        drop()
