@@ -37,6 +37,39 @@ app = typer.Typer(
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cnnsearch")
+    except PackageNotFoundError:  # run from a checkout without `pip install`
+        from pathlib import Path
+
+        import tomllib
+
+        with open(Path(__file__).with_name("pyproject.toml"), "rb") as f:
+            return tomllib.load(f)["project"]["version"]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"cnnsearch {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Hyperparameter search for convolutional image classifiers (Optuna + Keras 3)."""
+
+
 Storage = Annotated[
     str,
     typer.Option(
@@ -250,6 +283,26 @@ def storage_proxy(
     console.print(f"serving {mask_password(storage)} on grpc://{host}:{port} (Ctrl-C stops)")
     with contextlib.suppress(KeyboardInterrupt):
         run_grpc_proxy_server(backend, host=host, port=port)
+
+
+@command()
+def dashboard(
+    storage: Storage = DEFAULT_URL,
+    artifacts: Artifacts = DEFAULT_ARTIFACTS,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
+) -> None:
+    """Browse every study in optuna-dashboard: history, learning curves, params, saved models.
+
+    Example: [bold]python cli.py dashboard --port 8080[/]  (then open http://127.0.0.1:8080)
+    """
+    from search.dashboard import serve
+
+    console.print(
+        f"optuna-dashboard on http://{host}:{port} for {mask_password(storage)} (Ctrl-C stops)"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(storage, artifacts, host, port)
 
 
 def _slots(gpus: str, trials_per_gpu: int) -> list[dict[str, str]]:

@@ -24,9 +24,10 @@ from sklearn.metrics import classification_report, confusion_matrix
 
 from errors import UsageError
 from search import hardware
+from search.artifacts import MODEL_ARTIFACT_ATTR
 from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
-from search.objective import EARLY_STOP_PATIENCE, LR_PATIENCE, MODEL_ARTIFACT_ATTR
+from search.objective import EARLY_STOP_PATIENCE, LR_PATIENCE
 from search.progress import Progress
 from search.pruning import MONITOR
 from search.study import load_study, stored_config

@@ -5,15 +5,14 @@ from __future__ import annotations
 import gc
 import math
 import socket
-import tempfile
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import optuna
 
 from search import hardware
+from search.artifacts import is_new_best, save_best
 from search.config import SearchConfig
 from search.data import Dataset, split_validation
 from search.deadline import (
@@ -32,7 +31,6 @@ from spaces.build import SpecError, build_model, compile_model
 
 EARLY_STOP_PATIENCE = 3
 LR_PATIENCE = 2
-MODEL_ARTIFACT_ATTR = "model_artifact_id"
 
 
 class TrialFailed(Exception):
@@ -101,7 +99,8 @@ class Objective:
             "time": float(trial.user_attrs["train_seconds"]),
             "params": float(trial.user_attrs["n_params"]),
         }
-        self._save_if_best(trial, model, values["accuracy"])
+        if self.artifact_store is not None and is_new_best(trial, values["accuracy"]):
+            save_best(trial, model, history.history, self.artifact_store)
         result = tuple(values[o] for o in self.config.objectives)
         return result[0] if len(result) == 1 else result
 
@@ -148,27 +147,6 @@ class Objective:
             trial.set_user_attr("train_seconds", round(seconds, 3))
             trial.set_user_attr("seconds_per_epoch", round(seconds / max(epochs_run, 1), 3))
         return history
-
-    def _save_if_best(self, trial: optuna.Trial, model: keras.Model, accuracy: float) -> None:
-        """Keep the model of a trial that beats every completed trial so far, so `evaluate` and
-        the dashboard can use it without retraining."""
-        if self.artifact_store is None:
-            return
-        previous = [
-            t.values[0]
-            for t in trial.study.get_trials(
-                deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
-            )
-        ]
-        if previous and accuracy <= max(previous):
-            return
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"trial-{trial.number}.keras"
-            model.save(path)
-            artifact_id = optuna.artifacts.upload_artifact(
-                artifact_store=self.artifact_store, file_path=str(path), study_or_trial=trial
-            )
-        trial.set_user_attr(MODEL_ARTIFACT_ATTR, artifact_id)
 
 
 class StopOnNaN(keras.callbacks.Callback):

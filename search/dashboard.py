@@ -1,0 +1,33 @@
+"""optuna-dashboard on cnnsearch's storage and artifact store."""
+
+from __future__ import annotations
+
+import socket
+
+from errors import UsageError
+from storage import open_artifact_store, open_storage
+
+
+def check_port_free(host: str, port: int) -> None:
+    """A UsageError naming the port when something already listens there."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise UsageError(
+                f"port {port} on {host} is not free ({e.strerror}); pick another with --port"
+            ) from None
+
+
+def serve(storage_url: str, artifacts: str, host: str, port: int) -> None:
+    """Serve until interrupted. Saved models and learning-curve plots show under each trial."""
+    import optuna_dashboard
+
+    check_port_free(host, port)
+    optuna_dashboard.run_server(
+        open_storage(storage_url),
+        host=host,
+        port=port,
+        artifact_store=open_artifact_store(artifacts),
+    )
