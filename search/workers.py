@@ -16,7 +16,7 @@ import sqlalchemy.exc
 from errors import RunError
 from search.budget import OVER_BUDGET_ATTR, OverBudget, claim_slot, slot_holders
 from search.config import SearchConfig
-from search.data import load
+from search.data import Dataset, load, split_validation
 from search.deadline import apply_deadline, read_deadline, should_start
 from search.gpus import run_gpu_workers
 from search.objective import Objective, TrialFailed
@@ -55,7 +55,11 @@ def optimize(
     `search.gpus.worker_environments`), one `worker` process per slot runs the trials.
     """
     progress = progress or Progress()
-    study = open_study(config, open_storage(storage_url))
+    storage = open_storage(storage_url)
+    dataset = _load(config, progress)
+    # Checked before the study is created or changed: bad input leaves the storage untouched.
+    split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
+    study = open_study(config, storage)
     done = finished_trials(study)
     progress.say(f"study [bold]{config.study}[/]: {done} of {config.trials} trials finished")
     _, said = apply_deadline(study, deadline)
@@ -63,7 +67,7 @@ def optimize(
         progress.say(said)
     if done >= config.trials:
         return RunSummary(config.study, done, config.trials, "budget")
-    return _run(study, config, storage_url, artifacts, progress, slots)
+    return _run(study, config, storage_url, artifacts, progress, slots, dataset)
 
 
 def join(
@@ -94,6 +98,7 @@ def _run(
     artifacts: str,
     progress: Progress,
     slots: list[dict[str, str]] | None,
+    dataset: Dataset | None = None,
 ) -> RunSummary:
     """Run trials in this process, or in one `worker` process per slot when there are several."""
     if slots and len(slots) > 1:
@@ -108,10 +113,14 @@ def _run(
         )
     if slots:
         os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
-    progress.say(f"loading {config.dataset} …")
-    dataset = load(config.dataset, **config.data_options)
+    dataset = dataset or _load(config, progress)
     objective = Objective(config, dataset, progress, open_artifact_store(artifacts))
     return run_until_budget(study, objective, config, progress)
+
+
+def _load(config: SearchConfig, progress: Progress) -> Dataset:
+    progress.say(f"loading {config.dataset} …")
+    return load(config.dataset, **config.data_options)
 
 
 def run_until_budget(

@@ -1,0 +1,159 @@
+"""The bad-input contract (README, "What happens on bad input"): one row, one test. Each answer
+is one clear line, exit 2 for usage and input or 1 for run-time failures, no traceback, and an
+existing study's storage exactly as it was."""
+
+import json
+
+import optuna
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from storage import open_storage
+from tests.conftest import require_or_skip
+
+runner = CliRunner()
+TINY = [
+    "--trials",
+    "1",
+    "--epochs",
+    "1",
+    "--train-size",
+    "100",
+    "--set",
+    "n_conv=1",
+    "--set",
+    "filters=8",
+    "--gpus",
+    "none",
+]
+
+
+@pytest.fixture(scope="module")
+def existing(tmp_path_factory):
+    """A study with one finished trial, and a snapshot function of everything stored."""
+    tmp_path = tmp_path_factory.mktemp("existing")
+    sqlite_url = f"sqlite:///{tmp_path / 'study.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNNSEARCH_STORAGE", sqlite_url)
+        patch.setenv("CNNSEARCH_ARTIFACTS", str(tmp_path / "artifacts"))
+        yield from _existing(sqlite_url)
+
+
+def _existing(sqlite_url):
+    made = runner.invoke(app, ["optimize", "digits", *TINY])
+    assert made.exit_code == 0, made.output
+
+    def snapshot() -> str:
+        storage = open_storage(sqlite_url)
+        studies = optuna.get_all_study_summaries(storage)
+        trials = [
+            (t.number, t.state.name, t.values, t.params, t.user_attrs)
+            for s in studies
+            for t in optuna.load_study(study_name=s.study_name, storage=storage).trials
+        ]
+        attrs = [s.user_attrs for s in studies]
+        return json.dumps([[s.study_name for s in studies], attrs, trials], default=str)
+
+    yield snapshot
+
+
+def check(args, code: int, fragment: str, snapshot=None):
+    before = snapshot() if snapshot else None
+    result = runner.invoke(app, args)
+    output = " ".join(result.output.split())
+    assert result.exit_code == code, result.output
+    assert fragment in output, result.output
+    assert "Traceback" not in result.output
+    if snapshot:
+        assert snapshot() == before, "the storage changed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["optimize", "imagenet"], "unknown dataset 'imagenet'; choose one of"),
+        (["optimize", "digits", "--space", "resnet"], "unknown space 'resnet'"),
+        (["optimize", "digits", "--sampler", "grid"], "Invalid value for '--sampler'"),
+        (["optimize", "digits", "--pruner", "wilcoxon"], "Invalid value for '--pruner'"),
+        (["optimize", "digits", "--objectives", "accuracy,memory"], "unknown objective memory"),
+        (["optimize", "digits", "--set", "depth=3"], "has no dimension 'depth'"),
+        (["optimize", "digits", "--set", "n_conv=12"], "outside n_conv's range 1..10"),
+        (["optimize", "digits", "--set", "n_conv=5..2"], "the range is empty"),
+        (["optimize", "digits", "--set", "n_conv=three"], "n_conv takes a whole number"),
+        (["optimize", "digits", "--trials", "0"], "--trials must be at least 1"),
+        (
+            ["optimize", "digits", "--val-fraction", "1.5"],
+            "--val-fraction must lie between 0 and 1",
+        ),
+        (["optimize", "digits", "--train-size", "100000"], "--train-size 100000 is larger than"),
+        (["optimize", "digits", "--epochs", "3"], "epochs is 1 in the study but 3 here"),
+        (["optimize", "digits", "--storage", "oracle://db"], "unsupported storage URL"),
+        (["best", "nope"], "no study named 'nope'; studies here: digits-convnet"),
+        (["worker", "nope"], "no study named 'nope'"),
+        (["importance", "nope"], "no study named 'nope'"),
+        (["evaluate", "nope"], "no study named 'nope'"),
+        (["report", "nope", "--out", "r.html"], "no study named 'nope'"),
+        (["report", "digits-convnet", "--out", "/proc/nope/r.html"], "--out"),
+    ],
+)
+def test_usage_errors_exit_2_and_leave_the_study_alone(existing, args, fragment):
+    check(args, 2, fragment, existing)
+
+
+def test_unreachable_database_exits_1_with_the_password_masked():
+    check(
+        ["studies", "--storage", "postgresql+psycopg://u:secret@127.0.0.1:1/db"],
+        1,
+        "cannot open storage postgresql+psycopg://u:***@127.0.0.1:1/db",
+    )
+
+
+@pytest.mark.services
+def test_wrong_database_password_exits_1():
+    try:
+        import pymysql
+
+        admin = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
+        admin.cursor().execute("CREATE USER IF NOT EXISTS 'cns_pw'@'%' IDENTIFIED BY 'right'")
+    except Exception as e:
+        require_or_skip(f"MariaDB on 127.0.0.1 not usable: {e}")
+    result = runner.invoke(
+        app, ["studies", "--storage", "mysql+pymysql://cns_pw:wrong@127.0.0.1:3306/test"]
+    )
+    assert result.exit_code == 1
+    assert "Access denied" in result.output and "wrong" not in result.output.replace(
+        "cns_pw:***", ""
+    )
+
+
+@pytest.mark.slow
+def test_a_corrupted_dataset_archive_exits_1(keras_home, sqlite_url):
+    (keras_home / "datasets" / "cifar-10-python.tar.gz").write_bytes(b"not a tarball")
+    check(
+        ["optimize", "cifar10", "--storage", sqlite_url, "--gpus", "none"],
+        1,
+        "cannot read CIFAR-10",
+    )
+    assert optuna.get_all_study_summaries(open_storage(sqlite_url)) == []
+
+
+def test_version_and_help_examples():
+    assert runner.invoke(app, ["--version"]).output.startswith("cnnsearch ")
+    for name in (
+        "optimize",
+        "worker",
+        "studies",
+        "best",
+        "importance",
+        "sweep",
+        "evaluate",
+        "report",
+        "dashboard",
+        "spaces",
+        "datasets",
+        "compare",
+        "storage-proxy",
+    ):
+        assert "Example:" in runner.invoke(app, [name, "--help"]).output, name
