@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LAB_BEST = 0.9164
 # Ranges narrowed to what fits an hour on 2 CPU cores: 10-layer, 256-wide stacks need
 # many minutes per epoch on 54k images and would eat the hour in one trial.
-OPTIONS = ("--epochs 12 --set n_conv=2..6 --set filters=16..96 --set kernel_size=3..5 "
-           "--set batch_size=128..512 --seed 0")
+OPTIONS = (
+    "--epochs 12 --set n_conv=2..6 --set filters=16..96 --set kernel_size=3..5 "
+    "--set batch_size=128..512 --seed 0"
+)
 
 
 def main() -> None:
@@ -33,15 +35,36 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         common = ["--storage", f"sqlite:///{tmp}/hour.db", "--artifacts", f"{tmp}/artifacts"]
         started = time.time()
-        subprocess.run([sys.executable, "cli.py", "optimize", "fashion_mnist", "--timeout",
-                        f"{args.seconds:g}", *shlex.split(args.options), *common, "-q"],
-                       cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "cli.py",
+                "optimize",
+                "fashion_mnist",
+                "--timeout",
+                f"{args.seconds:g}",
+                *shlex.split(args.options),
+                *common,
+                "-q",
+            ],
+            cwd=ROOT,
+            check=True,
+        )
         searched = time.time() - started
-        out = subprocess.run([sys.executable, "cli.py", "evaluate", "fashion_mnist-convnet",
-                              "--json", *common], cwd=ROOT, check=True, capture_output=True,
-                             text=True).stdout
-        trials = subprocess.run([sys.executable, "cli.py", "studies", "--json", *common],
-                                cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "cli.py", "evaluate", "fashion_mnist-convnet", "--json", *common],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        trials = subprocess.run(
+            [sys.executable, "cli.py", "studies", "--json", *common],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     evaluation = json.loads(out)
     states = json.loads(trials)[0]["states"]
     accuracy = evaluation["accuracy"]
@@ -49,7 +72,9 @@ def main() -> None:
         "6 accuracy per hour: fashion_mnist",
         f"search {searched / 60:.1f} min ({states}), best trial {evaluation['trial']} test "
         f"accuracy {accuracy:.4f} vs the labs' hand-tuned {LAB_BEST}; options `{args.options}`",
-        "≥ 0.920 test accuracy", accuracy >= 0.92)
+        "≥ 0.920 test accuracy",
+        accuracy >= 0.92,
+    )
 
 
 if __name__ == "__main__":

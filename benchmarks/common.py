@@ -43,8 +43,10 @@ def append_row(benchmark: str, figures: str, goal: str, met: bool | None, note: 
     if not RESULTS.exists():
         RESULTS.write_text(HEADER)
     verdict = {True: "met", False: "not met", None: "n/a"}[met] + (f": {note}" if note else "")
-    row = (f"| {dt.date.today()} | {machine()} | {benchmark} | `{command()}` | {figures} | "
-           f"{goal} | {verdict} |\n")
+    row = (
+        f"| {dt.date.today()} | {machine()} | {benchmark} | `{command()}` | {figures} | "
+        f"{goal} | {verdict} |\n"
+    )
     with RESULTS.open("a") as f:
         f.write(row)
     print(row, end="")

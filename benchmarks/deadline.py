@@ -69,7 +69,9 @@ def record(workers: int, asked: float, spent: float, command: str) -> None:
     append_row(
         f"8 deadline: {workers} worker(s)",
         f"`{command}`{copies}: spent {spent:.1f} s of {asked:g} s asked, ratio {spent / asked:.3f}",
-        "ratio ≤ 1.02", spent / asked <= 1.02)
+        "ratio ≤ 1.02",
+        spent / asked <= 1.02,
+    )
 
 
 if __name__ == "__main__":

@@ -74,11 +74,13 @@ def kt_build(bounds):
             if dim.choices is not None:
                 params[dim.name] = hp.Choice(dim.name, list(dim.choices))
             elif dim.integer:
-                params[dim.name] = hp.Int(dim.name, int(dim.low), int(dim.high),
-                                          sampling="log" if dim.log else "linear")
+                params[dim.name] = hp.Int(
+                    dim.name, int(dim.low), int(dim.high), sampling="log" if dim.log else "linear"
+                )
             else:
-                params[dim.name] = hp.Float(dim.name, dim.low, dim.high,
-                                            sampling="log" if dim.log else "linear")
+                params[dim.name] = hp.Float(
+                    dim.name, dim.low, dim.high, sampling="log" if dim.log else "linear"
+                )
         spec = convnet.suggest_spec(FixedTrial(params))
         model = build_model(spec.model, INPUT_SHAPE, N_CLASSES)
         compile_model(model, spec.train)
@@ -100,18 +102,26 @@ class TrialEnd(keras.callbacks.Callback):
 
 def run_kerastuner(kind: str, config: SearchConfig, split, clock: Clock) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        common = dict(objective="val_accuracy", directory=tmp, project_name=kind, seed=0,
-                      overwrite=True)
+        common = dict(
+            objective="val_accuracy", directory=tmp, project_name=kind, seed=0, overwrite=True
+        )
         build = kt_build(config.bounds)
         if kind == "hyperband":
             tuner = kt.Hyperband(build, max_epochs=config.epochs, factor=3, **common)
         else:
             tuner = kt.RandomSearch(build, max_trials=10_000, **common)
         with contextlib.suppress(OutOfTime):
-            tuner.search(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
-                         epochs=config.epochs, verbose=0,
-                         callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=3),
-                                    TrialEnd(clock)])
+            tuner.search(
+                split.x_train,
+                split.y_train,
+                validation_data=(split.x_val, split.y_val),
+                epochs=config.epochs,
+                verbose=0,
+                callbacks=[
+                    keras.callbacks.EarlyStopping("val_accuracy", patience=3),
+                    TrialEnd(clock),
+                ],
+            )
 
 
 INPUT_SHAPE: tuple = ()
@@ -131,30 +141,42 @@ def main() -> None:
 
     dataset = load(args.dataset)
     INPUT_SHAPE, N_CLASSES = dataset.input_shape, dataset.n_classes
-    config = SearchConfig(args.dataset, epochs=args.epochs, train_size=args.train_size,
-                          sets=SETS, seed=0, trials=10_000)
+    config = SearchConfig(
+        args.dataset,
+        epochs=args.epochs,
+        train_size=args.train_size,
+        sets=SETS,
+        seed=0,
+        trials=10_000,
+    )
     split = split_validation(dataset, config.val_fraction, 0, args.train_size)
     clocks = {}
-    for name, run in (("cnnsearch", lambda c: run_cnnsearch(config, dataset, c)),
-                      ("kt-hyperband", lambda c: run_kerastuner("hyperband", config, split, c)),
-                      ("kt-random", lambda c: run_kerastuner("random", config, split, c))):
+    for name, run in (
+        ("cnnsearch", lambda c: run_cnnsearch(config, dataset, c)),
+        ("kt-hyperband", lambda c: run_kerastuner("hyperband", config, split, c)),
+        ("kt-random", lambda c: run_kerastuner("random", config, split, c)),
+    ):
         clocks[name] = clock = Clock(args.budget, args.target)
         run(clock)
         print(f"{name}: best {clock.best:.4f}, target reached at {clock.reached_at}")
 
     ours, hb, rnd = clocks["cnnsearch"], clocks["kt-hyperband"], clocks["kt-random"]
     reach = lambda c: f"{c.reached_at:.0f} s" if c.reached_at is not None else "never"  # noqa: E731
-    time_ratio = (ours.reached_at / rnd.reached_at
-                  if ours.reached_at is not None and rnd.reached_at else None)
+    time_ratio = (
+        ours.reached_at / rnd.reached_at if ours.reached_at is not None and rnd.reached_at else None
+    )
     met = ours.best >= hb.best and (
-        ours.reached_at is not None and (rnd.reached_at is None or time_ratio <= 0.5))
+        ours.reached_at is not None and (rnd.reached_at is None or time_ratio <= 0.5)
+    )
     append_row(
         "3 vs KerasTuner, same space, data and budget",
         f"{args.dataset} {args.train_size} images, {args.budget:.0f} s each: best val accuracy "
         f"cnnsearch {ours.best:.4f}, KT Hyperband {hb.best:.4f}, KT RandomSearch {rnd.best:.4f}; "
         f"time to {args.target}: cnnsearch {reach(ours)}, KT RandomSearch {reach(rnd)}"
         + (f" (ratio {time_ratio:.2f})" if time_ratio is not None else ""),
-        "best ≥ KT Hyperband; time to target ≤ 0.5× KT RandomSearch", met)
+        "best ≥ KT Hyperband; time to target ≤ 0.5× KT RandomSearch",
+        met,
+    )
 
 
 if __name__ == "__main__":

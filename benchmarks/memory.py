@@ -28,11 +28,17 @@ WARMUP = 5
 
 def cnnsearch_rss(trials: int) -> list[float]:
     config = SearchConfig("digits", epochs=1, train_size=500, sets=SETS, seed=0, trials=trials)
-    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.NopPruner(),
-                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        direction="maximize",
+        pruner=optuna.pruners.NopPruner(),
+        sampler=optuna.samplers.RandomSampler(seed=0),
+    )
     rss: list[float] = []
-    study.optimize(Objective(config, load("digits")), n_trials=trials,
-                   callbacks=[lambda s, t: rss.append(rss_mb())])
+    study.optimize(
+        Objective(config, load("digits")),
+        n_trials=trials,
+        callbacks=[lambda s, t: rss.append(rss_mb())],
+    )
     return rss
 
 
@@ -46,8 +52,13 @@ def plain_rss(trials: int) -> list[float]:
         spec = space.suggest_spec(study.ask(), bounds)
         model = build_model(spec.model, dataset.input_shape, dataset.n_classes)
         compile_model(model, spec.train)
-        model.fit(dataset.x_train[:450], dataset.y_train[:450], epochs=1, verbose=0,
-                  validation_data=(dataset.x_train[450:500], dataset.y_train[450:500]))
+        model.fit(
+            dataset.x_train[:450],
+            dataset.y_train[:450],
+            epochs=1,
+            verbose=0,
+            validation_data=(dataset.x_train[450:500], dataset.y_train[450:500]),
+        )
         rss.append(rss_mb())
     return rss
 
@@ -69,7 +80,9 @@ def main() -> None:
         f"{args.trials} digits trials: cnnsearch RSS {ours[WARMUP - 1]:.0f} → {ours[-1]:.0f} MB "
         f"(+{growth:.0f} MB after trial {WARMUP}, {growth / (args.trials - WARMUP):.1f} MB/trial); "
         f"plain loop without clear_session +{plain_growth:.0f} MB",
-        "growth ≤ 100 MB", growth <= 100)
+        "growth ≤ 100 MB",
+        growth <= 100,
+    )
 
 
 if __name__ == "__main__":

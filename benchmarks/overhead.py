@@ -22,24 +22,39 @@ from search.data import load, split_validation  # noqa: E402
 from search.objective import Objective  # noqa: E402
 
 # The fashion lab's main model: Conv32-Pool-Conv32-Pool-Dense128, as --set values.
-MAIN_MODEL = ("n_conv=2", "filters=32", "width_growth=constant", "kernel_size=3", "pool=max",
-              "pool_every=1", "head=flatten", "activation=relu", "n_dense=1", "dense_units=128",
-              "dropout=0", "batch_norm=false", "optimizer=adam", "learning_rate=0.001",
-              "batch_size=256")
+MAIN_MODEL = (
+    "n_conv=2",
+    "filters=32",
+    "width_growth=constant",
+    "kernel_size=3",
+    "pool=max",
+    "pool_every=1",
+    "head=flatten",
+    "activation=relu",
+    "n_dense=1",
+    "dense_units=128",
+    "dropout=0",
+    "batch_norm=false",
+    "optimizer=adam",
+    "learning_rate=0.001",
+    "batch_size=256",
+)
 
 
 def lab_model(input_shape, n_classes) -> keras.Model:
     """The model as the labs wrote it: Sequential, float inputs scaled before fit."""
-    model = keras.Sequential([
-        keras.Input(input_shape),
-        keras.layers.Conv2D(32, 3, activation="relu", padding="same"),
-        keras.layers.MaxPooling2D(pool_size=2),
-        keras.layers.Conv2D(32, 3, activation="relu", padding="same"),
-        keras.layers.MaxPooling2D(pool_size=2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(n_classes, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Conv2D(32, 3, activation="relu", padding="same"),
+            keras.layers.MaxPooling2D(pool_size=2),
+            keras.layers.Conv2D(32, 3, activation="relu", padding="same"),
+            keras.layers.MaxPooling2D(pool_size=2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -50,8 +65,14 @@ def time_plain(split, dataset, epochs: int) -> float:
     x_train = split.x_train.astype("float32") / 255.0
     x_val = split.x_val.astype("float32") / 255.0
     model = lab_model(dataset.input_shape, dataset.n_classes)
-    model.fit(x_train, split.y_train, validation_data=(x_val, split.y_val), epochs=epochs,
-              batch_size=256, verbose=0)
+    model.fit(
+        x_train,
+        split.y_train,
+        validation_data=(x_val, split.y_val),
+        epochs=epochs,
+        batch_size=256,
+        verbose=0,
+    )
     return time.perf_counter() - started
 
 
@@ -73,8 +94,9 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
     dataset = load(args.dataset)
-    config = SearchConfig(args.dataset, epochs=args.epochs, train_size=args.train_size,
-                          sets=MAIN_MODEL, seed=0)
+    config = SearchConfig(
+        args.dataset, epochs=args.epochs, train_size=args.train_size, sets=MAIN_MODEL, seed=0
+    )
     split = split_validation(dataset, config.val_fraction, 0, args.train_size)
     time_plain(split, dataset, 1)  # warm-up: first TF graph build in the process
     plain, ours = [], []
@@ -87,7 +109,9 @@ def main() -> None:
         f"{args.dataset} {args.train_size} images, {args.epochs} epochs, median of "
         f"{args.repeats}: cnnsearch {statistics.median(ours):.1f} s, plain "
         f"{statistics.median(plain):.1f} s, ratio {ratio:.3f}",
-        "ratio ≤ 1.05", ratio <= 1.05)
+        "ratio ≤ 1.05",
+        ratio <= 1.05,
+    )
 
     float_bytes = split.x_train.astype("float32").nbytes
     append_row(
@@ -95,7 +119,8 @@ def main() -> None:
         f"training images in memory: uint8 {split.x_train.nbytes / 1e6:.1f} MB vs float32 "
         f"{float_bytes / 1e6:.1f} MB ({float_bytes / split.x_train.nbytes:.1f}× less); "
         f"time ratio as above {ratio:.3f} (the plain run scales to float32 first)",
-        "no slower, ≥ 3× less memory", ratio <= 1.0 and float_bytes / split.x_train.nbytes >= 3,
+        "no slower, ≥ 3× less memory",
+        ratio <= 1.0 and float_bytes / split.x_train.nbytes >= 3,
     )
 
 

@@ -25,8 +25,15 @@ SETS = ("n_conv=1..4", "filters=8..48", "n_dense=0..2", "dense_units=32..256")
 
 
 def run(pruner: str, args: argparse.Namespace, dataset) -> tuple[int, float, float]:
-    config = SearchConfig(args.dataset, epochs=args.epochs, trials=args.trials, pruner=pruner,
-                          train_size=args.train_size, sets=SETS, seed=args.seed)
+    config = SearchConfig(
+        args.dataset,
+        epochs=args.epochs,
+        trials=args.trials,
+        pruner=pruner,
+        train_size=args.train_size,
+        sets=SETS,
+        seed=args.seed,
+    )
     study = open_study(config, optuna.storages.InMemoryStorage())
     started = time.perf_counter()
     study.optimize(Objective(config, dataset), n_trials=args.trials, catch=(TrialFailed,))
@@ -59,7 +66,8 @@ def main() -> None:
         f"none {full_epochs} epochs / {full_s:.0f} s / best {full_best:.4f}; epoch ratio "
         f"{epoch_ratio:.2f}, time ratio {time_ratio:.2f}, accuracy gap {gap:+.1f} points",
         "ratio ≤ 0.35, best within 0.5 points",
-        max(epoch_ratio, time_ratio) <= 0.35 and gap <= 0.5)
+        max(epoch_ratio, time_ratio) <= 0.35 and gap <= 0.5,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,130 @@
+"""Benchmark 4: 1, 4 and 16 worker processes with a 2-second objective on each storage:
+throughput against the ideal, lost or duplicated trials; and the storage + sampler overhead per
+trial over 200 trials in one process.
+
+    python -m benchmarks.worker_scaling [--workers 1,4,16] [--storages postgresql,sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+from rich.console import Console
+
+from benchmarks.common import append_row
+from search.config import SearchConfig
+from search.progress import Progress
+from search.study import open_study
+from search.workers import run_until_budget
+from storage import open_storage
+
+ROOT = Path(__file__).resolve().parents[1]
+SECONDS = 2.0
+TRIALS_PER_WORKER = 3
+
+
+def server_database(kind: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    if kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as c:
+            c.execute(f"CREATE DATABASE {name}")
+        return f"postgresql+psycopg://postgres@127.0.0.1/{name}"
+    import pymysql
+
+    pymysql.connect(host="127.0.0.1", user="root", autocommit=True).cursor().execute(
+        f"CREATE DATABASE {name}"
+    )
+    return f"mysql+pymysql://root@127.0.0.1/{name}"
+
+
+def url_for(kind: str, tmp: str) -> str:
+    if kind in ("postgresql", "mysql"):
+        return server_database(kind)
+    return {"sqlite": f"sqlite:///{tmp}/bench.db", "journal": f"journal:///{tmp}/bench.log"}[kind]
+
+
+def scaling(kind: str, workers: int, tmp: str) -> tuple[str, float, int]:
+    url, budget = url_for(kind, tmp), workers * TRIALS_PER_WORKER
+    open_study(
+        SearchConfig("digits", study_name="scale", trials=budget, pruner="none"), open_storage(url)
+    )  # the schema once, as a first machine would
+    command = [
+        sys.executable,
+        "-m",
+        "tests.storage.fake_worker",
+        url,
+        "scale",
+        str(budget),
+        str(SECONDS),
+    ]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL) for _ in range(workers)
+    ]
+    codes = [p.wait() for p in processes]
+    trials = optuna.load_study(study_name="scale", storage=open_storage(url)).trials
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    span = max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)
+    ideal = budget * SECONDS / workers
+    efficiency = ideal / span.total_seconds()
+    lost = abs(budget - len(done)) + len(done) - len({t.number for t in done})
+    text = f"×{workers}: {len(done)}/{budget} trials, efficiency {efficiency:.2f}" + (
+        f", exit codes {codes}" if any(codes) else ""
+    )
+    return text, efficiency, lost
+
+
+def overhead(kind: str, tmp: str, trials: int = 200) -> float:
+    """Milliseconds per trial that are not the objective: storage round trips and TPE."""
+    url = url_for(kind, tmp + "/oh")
+    Path(tmp, "oh").mkdir(exist_ok=True)
+    config = SearchConfig("digits", study_name="overhead", trials=trials, pruner="none")
+    study = open_study(config, open_storage(url))
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        trial.suggest_int("n", 1, 10)
+        trial.report(x, 0)
+        return x
+
+    started = time.perf_counter()
+    run_until_budget(study, objective, config, Progress(Console(file=io.StringIO()), quiet=True))
+    return (time.perf_counter() - started) / trials * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", default="1,4,16")
+    parser.add_argument("--storages", default="postgresql,mysql,journal,sqlite")
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    for kind in args.storages.split(","):
+        runs = []
+        for n in args.workers.split(","):
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.append(scaling(kind, int(n), tmp))
+        with tempfile.TemporaryDirectory() as tmp:
+            ms = overhead(kind, tmp)
+        lost = sum(r[2] for r in runs)
+        met = runs[-1][1] >= 0.9 and ms <= 50 and lost == 0
+        append_row(
+            f"4 worker scaling: {kind}",
+            "; ".join(r[0] for r in runs) + f"; lost or duplicated trials {lost}; storage + "
+            f"TPE overhead {ms:.0f} ms per trial over 200 trials in one process",
+            "efficiency ≥ 0.9 at 16 workers (PostgreSQL), ≤ 50 ms per trial, 0 lost",
+            met,
+        )
+
+
+if __name__ == "__main__":
+    main()
