@@ -21,7 +21,7 @@ from search.deadline import apply_deadline, read_deadline, should_start
 from search.gpus import run_gpu_workers
 from search.objective import Objective, TrialFailed
 from search.progress import Progress
-from search.study import finished_trials, load_study, open_study, stored_config
+from search.study import find_study, finished_trials, load_study, open_study, stored_config
 from storage import open_artifact_store, open_storage
 
 WAIT_SECONDS = 1.0
@@ -56,9 +56,13 @@ def optimize(
     """
     progress = progress or Progress()
     storage = open_storage(storage_url)
-    dataset = _load(config, progress)
-    # Checked before the study is created or changed: bad input leaves the storage untouched.
-    split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
+    dataset = None
+    if find_study(storage, config.study) is None:
+        # A new study is created only from input that works (an existing one was checked when
+        # it was made, and open_study refuses a changed config); loading later keeps a resumed
+        # run's deadline check right at its start.
+        dataset = _load(config, progress)
+        split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
     study = open_study(config, storage)
     done = finished_trials(study)
     progress.say(f"study [bold]{config.study}[/]: {done} of {config.trials} trials finished")

@@ -87,7 +87,7 @@ def check(args, code: int, fragment: str, snapshot=None):
             ["optimize", "digits", "--val-fraction", "1.5"],
             "--val-fraction must lie between 0 and 1",
         ),
-        (["optimize", "digits", "--train-size", "100000"], "--train-size 100000 is larger than"),
+        (["optimize", "digits", "--study", "new", "--train-size", "100000"], "is larger than"),
         (["optimize", "digits", "--epochs", "3"], "epochs is 1 in the study but 3 here"),
         (["optimize", "digits", "--storage", "oracle://db"], "unsupported storage URL"),
         (["best", "nope"], "no study named 'nope'; studies here: digits-convnet"),
