@@ -44,9 +44,8 @@ def _version() -> str:
     try:
         return version("cnnsearch")
     except PackageNotFoundError:  # run from a checkout without `pip install`
-        from pathlib import Path
-
         import tomllib
+        from pathlib import Path
 
         with open(Path(__file__).with_name("pyproject.toml"), "rb") as f:
             return tomllib.load(f)["project"]["version"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import keras
 import optuna
@@ -42,7 +42,7 @@ def parse_deadline(text: str) -> datetime:
         raise UsageError(f"--deadline {text!r} is not a time; give {FORMAT_HINT}") from None
     if when.tzinfo is None:
         raise UsageError(f"--deadline {text!r} has no time zone; give {FORMAT_HINT}")
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)
 
 
 def resolve(timeout: float | None, deadline: str | None, started: float) -> datetime | None:
@@ -52,7 +52,7 @@ def resolve(timeout: float | None, deadline: str | None, started: float) -> date
     if timeout is not None:
         if timeout <= 0:
             raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}")
-        return datetime.fromtimestamp(started + timeout, timezone.utc)
+        return datetime.fromtimestamp(started + timeout, UTC)
     return None if deadline is None else parse_deadline(deadline)
 
 
@@ -160,7 +160,7 @@ class FirstEpochTimer(keras.callbacks.Callback):
 
 def _show(when: datetime | float) -> str:
     if isinstance(when, float):
-        when = datetime.fromtimestamp(when, timezone.utc)
+        when = datetime.fromtimestamp(when, UTC)
     left = when.timestamp() - now()
     ahead = f"in {timedelta(seconds=round(left))}" if left >= 0 else "passed"
     return f"{when:%Y-%m-%d %H:%M:%S} UTC ({ahead})"

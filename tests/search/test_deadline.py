@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import optuna
 import pytest
@@ -16,7 +16,7 @@ T0 = 1_800_000_000.0  # a fixed "now" for the fake clock
 
 
 def at(seconds: float) -> datetime:
-    return datetime.fromtimestamp(T0 + seconds, timezone.utc)
+    return datetime.fromtimestamp(T0 + seconds, UTC)
 
 
 class FakeClock:
@@ -33,9 +33,9 @@ def frozen_now(monkeypatch):
 
 
 def test_deadline_is_read_as_utc_and_a_bad_one_names_the_format():
-    assert dl.parse_deadline("2026-12-01T18:00Z") == datetime(2026, 12, 1, 18, tzinfo=timezone.utc)
+    assert dl.parse_deadline("2026-12-01T18:00Z") == datetime(2026, 12, 1, 18, tzinfo=UTC)
     assert dl.parse_deadline("2026-12-01T19:00+01:00") == datetime(
-        2026, 12, 1, 18, tzinfo=timezone.utc
+        2026, 12, 1, 18, tzinfo=UTC
     )
     with pytest.raises(UsageError, match="no time zone; give .*2026-12-01T18:00Z"):
         dl.parse_deadline("2026-12-01T18:00")
@@ -139,7 +139,7 @@ def test_a_trial_past_the_deadline_is_pruned_with_the_reason(digits, objectives)
         "digits", epochs=3, train_size=200, sets=SMALL_MODEL, objectives=objectives
     )
     study = optuna.create_study(directions=config.directions)
-    dl.set_deadline(study, datetime.now(timezone.utc) - timedelta(seconds=1))
+    dl.set_deadline(study, datetime.now(UTC) - timedelta(seconds=1))
     study.optimize(Objective(config, digits), n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.PRUNED and trial.values is None

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import optuna
@@ -51,7 +51,7 @@ def assert_interrupted_trials_pruned(study: optuna.Study, expected: int) -> None
 def test_one_process_ends_within_two_percent_of_the_deadline(sqlite_url, tmp_path, monkeypatch):
     monkeypatch.setattr(objective_module, "EARLY_STOP_PATIENCE", 10**6)
     config = SearchConfig("digits", trials=50, epochs=1000, pruner="none", sets=SMALL_MODEL)
-    deadline = datetime.now(timezone.utc) + timedelta(seconds=SECONDS)
+    deadline = datetime.now(UTC) + timedelta(seconds=SECONDS)
     summary = optimize(config, sqlite_url, str(tmp_path / "artifacts"), deadline=deadline)
     ended = time.time()
     assert summary.stopped_by == "deadline"
