@@ -79,8 +79,19 @@ def test_bad_input_exits_2_with_one_clear_line(storage, args, fragment):
 
 @pytest.mark.slow
 def test_worker_joins_with_only_the_study_name(storage):
-    created = invoke("optimize", "digits", "--trials", 1, "--epochs", 1, "--train-size", 200,
-                     "--gpus", "none", *SMALL)
+    created = invoke(
+        "optimize",
+        "digits",
+        "--trials",
+        1,
+        "--epochs",
+        1,
+        "--train-size",
+        200,
+        "--gpus",
+        "none",
+        *SMALL,
+    )
     assert created.exit_code == 0, created.output
     raised = SearchConfig("digits", trials=2, epochs=1, train_size=200, sets=SMALL_MODEL)
     open_study(raised, open_storage(storage))  # what `optimize --trials 2` stores, untrained

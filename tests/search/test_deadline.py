@@ -34,9 +34,7 @@ def frozen_now(monkeypatch):
 
 def test_deadline_is_read_as_utc_and_a_bad_one_names_the_format():
     assert dl.parse_deadline("2026-12-01T18:00Z") == datetime(2026, 12, 1, 18, tzinfo=UTC)
-    assert dl.parse_deadline("2026-12-01T19:00+01:00") == datetime(
-        2026, 12, 1, 18, tzinfo=UTC
-    )
+    assert dl.parse_deadline("2026-12-01T19:00+01:00") == datetime(2026, 12, 1, 18, tzinfo=UTC)
     with pytest.raises(UsageError, match="no time zone; give .*2026-12-01T18:00Z"):
         dl.parse_deadline("2026-12-01T18:00")
     with pytest.raises(UsageError, match="'tomorrow' is not a time; give .*2026-12-01T18:00Z"):
