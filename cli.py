@@ -571,6 +571,7 @@ def report(
         Evaluator, typer.Option(help="importance evaluator")
     ] = Evaluator.ped_anova,
     storage: Storage = DEFAULT_URL,
+    json_: Json = False,
 ) -> None:
     """The study's report: summary, best, importance, effects, conclusions, plots, evaluation.
 
@@ -579,6 +580,9 @@ def report(
     from search.report import write_report
 
     path = write_report(study, storage, out, evaluator.value)
+    if json_:
+        console.print_json(json.dumps({"study": study, "report": str(path)}))
+        return
     console.print(f"report written to [bold]{path}[/]")
 
 

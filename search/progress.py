@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -22,6 +23,10 @@ class Progress:
 
     def say(self, text: str) -> None:
         self.console.print(mask_password(text))
+
+    def status(self, text: str) -> contextlib.AbstractContextManager:
+        """A spinner while `text` is under way (loading, decoding); nothing when quiet."""
+        return contextlib.nullcontext() if self.quiet else self.console.status(text)
 
     def trial_started(self, trial: optuna.Trial, finished: int, budget: int, epochs: int) -> None:
         if self.quiet:

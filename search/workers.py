@@ -123,8 +123,13 @@ def _run(
 
 
 def _load(config: SearchConfig, progress: Progress) -> Dataset:
-    progress.say(f"loading {config.dataset} …")
-    return load(config.dataset, **config.data_options)
+    with progress.status(f"loading {config.dataset} …"):
+        dataset = load(config.dataset, **config.data_options)
+    progress.say(
+        f"loaded {config.dataset}: {len(dataset.y_train)} training images "
+        f"{dataset.input_shape}, {dataset.n_classes} classes"
+    )
+    return dataset
 
 
 def run_until_budget(
