@@ -56,6 +56,13 @@ def db_url(request, tmp_path):
     drop()
 
 
+@pytest.fixture(params=["postgresql", "mysql"])
+def server_url(request):
+    url, drop = _server_database(request.param)
+    yield url
+    drop()
+
+
 def start(url: str, study: str, budget: int, seconds: float, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.storage.fake_worker", url, study, str(budget), str(seconds)],
@@ -108,9 +115,8 @@ def test_four_workers_on_a_fresh_database_meet_the_budget_exactly(db_url):
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_a_killed_workers_trial_is_retried_by_a_survivor(db_url):
-    if db_url.startswith("sqlite"):
-        pytest.skip("covered on the server databases")
+def test_a_killed_workers_trial_is_retried_by_a_survivor(server_url):
+    db_url = server_url
     victim = start(db_url, "killed", 3, 30.0)
     killed = wait_for_running(db_url, "killed")
     victim.send_signal(signal.SIGKILL)
