@@ -85,12 +85,16 @@ def trials(url: str, study: str):
 
 
 def wait_for_running(
-    url: str, study: str, timeout: float = 60, count: int = 1
+    url: str, study: str, timeout: float = 60, count: int = 1, reported: bool = False
 ) -> optuna.trial.FrozenTrial:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            running = [t for t in trials(url, study) if t.state == TrialState.RUNNING]
+            running = [
+                t
+                for t in trials(url, study)
+                if t.state == TrialState.RUNNING and (t.intermediate_values or not reported)
+            ]
         except KeyError:
             running = []
         if len(running) >= count:
@@ -118,7 +122,9 @@ def test_four_workers_on_a_fresh_database_meet_the_budget_exactly(db_url):
 def test_a_killed_workers_trial_is_retried_by_a_survivor(server_url):
     db_url = server_url
     victim = start(db_url, "killed", 3, 30.0)
-    killed = wait_for_running(db_url, "killed")
+    # Killed after its first report, so its heartbeat thread has surely beaten once (Optuna
+    # only finds a trial stale from a heartbeat that stopped, not from one never written).
+    killed = wait_for_running(db_url, "killed", reported=True)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     wait_all([start(db_url, "killed", 3, 0.3)])
