@@ -50,11 +50,3 @@ def append_row(benchmark: str, figures: str, goal: str, met: bool | None, note: 
     with RESULTS.open("a") as f:
         f.write(row)
     print(row, end="")
-
-
-def rss_mb() -> float:
-    """Resident memory of this process, in MB (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")

@@ -20,25 +20,7 @@ from benchmarks.common import append_row  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load, split_validation  # noqa: E402
 from search.objective import Objective  # noqa: E402
-
-# The fashion lab's main model: Conv32-Pool-Conv32-Pool-Dense128, as --set values.
-MAIN_MODEL = (
-    "n_conv=2",
-    "filters=32",
-    "width_growth=constant",
-    "kernel_size=3",
-    "pool=max",
-    "pool_every=1",
-    "head=flatten",
-    "activation=relu",
-    "n_dense=1",
-    "dense_units=128",
-    "dropout=0",
-    "batch_norm=false",
-    "optimizer=adam",
-    "learning_rate=0.001",
-    "batch_size=256",
-)
+from spaces.models import FASHION_MAIN_SETS  # noqa: E402
 
 
 def lab_model(input_shape, n_classes) -> keras.Model:
@@ -95,7 +77,7 @@ def main() -> None:
 
     dataset = load(args.dataset)
     config = SearchConfig(
-        args.dataset, epochs=args.epochs, train_size=args.train_size, sets=MAIN_MODEL, seed=0
+        args.dataset, epochs=args.epochs, train_size=args.train_size, sets=FASHION_MAIN_SETS, seed=0
     )
     split = split_validation(dataset, config.val_fraction, 0, args.train_size)
     time_plain(split, dataset, 1)  # warm-up: first TF graph build in the process

@@ -29,10 +29,17 @@ def counts(trial: FrozenTrial) -> bool:
     return trial.state == TrialState.FAIL and "fail_reason" in trial.user_attrs
 
 
-def slot_holders(study: optuna.Study) -> tuple[list[int], int, int]:
+def read_trials(study: optuna.Study, in_trial: bool = False) -> list[FrozenTrial]:
+    """Every trial of `study`, read now; `in_trial`: read once per trial, after it was created,
+    and shared with the sampler (Optuna's per-trial cache, which `ask` clears), which saves a
+    full read of the study per trial."""
+    return study._get_trials(deepcopy=False, use_cache=in_trial)
+
+
+def slot_holders(study: optuna.Study, in_trial: bool = False) -> tuple[list[int], int, int]:
     """Numbers of the trials holding a slot, sorted; how many of them finished; how many wait."""
     holders, finished, waiting = [], 0, 0
-    for trial in study.get_trials(deepcopy=False):
+    for trial in read_trials(study, in_trial):
         if counts(trial):
             holders.append(trial.number)
             finished += 1
@@ -44,7 +51,7 @@ def slot_holders(study: optuna.Study) -> tuple[list[int], int, int]:
 
 def claim_slot(trial: optuna.Trial, budget: int) -> None:
     """Raise `OverBudget` when `trial` is not among the first `budget` slot holders."""
-    holders, _, _ = slot_holders(trial.study)
+    holders, _, _ = slot_holders(trial.study, in_trial=True)
     if trial.number in holders[budget:]:
         trial.set_user_attr(OVER_BUDGET_ATTR, True)
         raise OverBudget(f"the study's {budget} trials are all taken")

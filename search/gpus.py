@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 from errors import UsageError
-
-CLI = Path(__file__).resolve().parents[1] / "cli.py"
+from search.restart import worker_command
 
 
 def detect_gpus() -> list[str]:
@@ -61,17 +58,7 @@ def run_gpu_workers(
     """Start `python cli.py worker STUDY` once per environment and wait for all; returns the
     worst exit code. Ctrl-C reaches the workers too (same process group); we wait for them to
     record their trials."""
-    command = [
-        sys.executable,
-        str(CLI),
-        "worker",
-        study,
-        "--storage",
-        storage_url,
-        "--artifacts",
-        artifacts,
-        *(["-q"] if quiet else []),
-    ]
+    command = worker_command(study, storage_url, artifacts, quiet)
     processes = [subprocess.Popen(command, env=env) for env in envs]
     try:
         return max(p.wait() for p in processes)

@@ -25,6 +25,7 @@ from search.deadline import (
 )
 from search.progress import EpochReporter, Progress
 from search.pruning import MONITOR, pruning_callback
+from search.restart import rss_mb
 from search.study import finished_trials
 from spaces import get_space
 from spaces.build import SpecError, build_model, compile_model
@@ -69,7 +70,10 @@ class Objective:
         gc.collect()
         spec = self.space.suggest_spec(trial, self.bounds)
         self.progress.trial_started(
-            trial, finished_trials(trial.study), self.config.trials, self.config.epochs
+            trial,
+            finished_trials(trial.study, in_trial=True),
+            self.config.trials,
+            self.config.epochs,
         )
         seed = self.trial_seed(trial)
         keras.utils.set_random_seed(seed)
@@ -146,6 +150,7 @@ class Objective:
             trial.set_user_attr("epochs_run", epochs_run)
             trial.set_user_attr("train_seconds", round(seconds, 3))
             trial.set_user_attr("seconds_per_epoch", round(seconds / max(epochs_run, 1), 3))
+            trial.set_user_attr("rss_mb", round(rss_mb()))
         return history
 
 

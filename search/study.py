@@ -5,9 +5,10 @@ from __future__ import annotations
 import optuna
 
 from errors import RunError, UsageError
-from search.budget import counts
+from search.budget import counts, read_trials
 from search.config import SearchConfig
 from search.pruning import make_pruner
+from spaces import get_space
 
 CONFIG_ATTR = "cnnsearch_config"
 
@@ -59,6 +60,19 @@ def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage) -> op
     return study
 
 
+def enqueue_reference(study: optuna.Study, config: SearchConfig) -> None:
+    """Queue the space's reference model as the first trial of a new study, as SMAC starts from
+    the default configuration: the search begins from a known, sane baseline rather than from a
+    random draw. Dimensions that --set moved away from their reference are left to the sampler."""
+    bounds = config.bounds
+    params = {
+        dim.name: dim.reference
+        for dim in get_space(config.space).DIMENSIONS
+        if bounds[dim].contains(dim.reference)
+    }
+    study.enqueue_trial(params, skip_if_exists=True)
+
+
 def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
     """An existing study with the sampler and pruner its stored config names."""
     study = find_study(storage, name)
@@ -93,6 +107,7 @@ def stored_config(study: optuna.Study) -> SearchConfig:
     return SearchConfig.from_attrs(attrs)
 
 
-def finished_trials(study: optuna.Study) -> int:
-    """Trials that count towards the budget (see `search.budget.counts`)."""
-    return sum(counts(t) for t in study.get_trials(deepcopy=False))
+def finished_trials(study: optuna.Study, in_trial: bool = False) -> int:
+    """Trials that count towards the budget (see `search.budget.counts`); `in_trial`: from
+    the read the running trial shares with the sampler (`search.budget.read_trials`)."""
+    return sum(counts(t) for t in read_trials(study, in_trial))

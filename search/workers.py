@@ -21,7 +21,15 @@ from search.deadline import apply_deadline, read_deadline, should_start
 from search.gpus import run_gpu_workers
 from search.objective import Objective, TrialFailed
 from search.progress import Progress
-from search.study import find_study, finished_trials, load_study, open_study, stored_config
+from search.restart import Restarter, worker_command
+from search.study import (
+    enqueue_reference,
+    find_study,
+    finished_trials,
+    load_study,
+    open_study,
+    stored_config,
+)
 from storage import open_artifact_store, open_storage
 
 WAIT_SECONDS = 1.0
@@ -57,13 +65,16 @@ def optimize(
     progress = progress or Progress()
     storage = open_storage(storage_url)
     dataset = None
-    if find_study(storage, config.study) is None:
+    new = find_study(storage, config.study) is None
+    if new:
         # A new study is created only from input that works (an existing one was checked when
         # it was made, and open_study refuses a changed config); loading later keeps a resumed
         # run's deadline check right at its start.
         dataset = _load(config, progress)
         split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
     study = open_study(config, storage)
+    if new:
+        enqueue_reference(study, config)
     done = finished_trials(study)
     progress.say(f"study [bold]{config.study}[/]: {done} of {config.trials} trials finished")
     _, said = apply_deadline(study, deadline)
@@ -119,7 +130,10 @@ def _run(
         os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
     dataset = dataset or _load(config, progress)
     objective = Objective(config, dataset, progress, open_artifact_store(artifacts))
-    return run_until_budget(study, objective, config, progress)
+    restart = Restarter(
+        worker_command(config.study, storage_url, artifacts, progress.quiet), progress.say
+    )
+    return run_until_budget(study, objective, config, progress, restart)
 
 
 def _load(config: SearchConfig, progress: Progress) -> Dataset:
@@ -137,6 +151,7 @@ def run_until_budget(
     objective: Callable[[optuna.Trial], float | tuple[float, ...]],
     config: SearchConfig,
     progress: Progress,
+    restart: Callable[[], None] | None = None,
 ) -> RunSummary:
     """Run trials one at a time until the study holds `config.trials` finished trials, or until
     its stored deadline leaves too little time for another trial's first epoch.
@@ -144,7 +159,8 @@ def run_until_budget(
     The budget is the study's: every worker claims a slot for its trial (`search.budget`), and
     one that finds every slot taken while others still run waits for them, since a trial of a
     worker that dies is retried by whoever is left. The deadline is read before every trial, so
-    a worker obeys one set after it started.
+    a worker obeys one set after it started. `restart`, called before every trial but the
+    first, may replace the process with a fresh worker (`search.restart`).
     """
     budget = config.trials
 
@@ -156,7 +172,7 @@ def run_until_budget(
         if OVER_BUDGET_ATTR not in trial.user_attrs:
             progress.trial_finished(study, trial)
 
-    said_waiting = False
+    said_waiting, ran = False, 0
     outage = StorageOutage(progress)
     with _sigterm_as_interrupt():
         while True:
@@ -176,6 +192,8 @@ def run_until_budget(
                     time.sleep(WAIT_SECONDS)
                     optuna.storages.fail_stale_trials(study)
                     continue
+                if restart is not None and ran:
+                    restart()
                 study.optimize(
                     claimed,
                     n_trials=1,
@@ -184,6 +202,7 @@ def run_until_budget(
                     gc_after_trial=False,
                     show_progress_bar=False,
                 )
+                ran += 1
                 outage.over()
             except Exception as e:
                 if not _storage_failure(e):

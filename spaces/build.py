@@ -8,6 +8,10 @@ from keras import layers
 from spaces.spec import ModelSpec, TrainSpec
 
 MIN_POOLED_SIDE = 2
+# Keras' default 0.99 needs hundreds of steps before the moving statistics fit the weights, so
+# a batch-norm net validates near chance for its first epochs on small or subsampled data, and
+# pruning, which judges those epochs, would throw it away.
+BN_MOMENTUM = 0.9
 
 
 class SpecError(ValueError):
@@ -35,7 +39,7 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, ...], n_classes: int) -
             conv.filters, conv.kernel_size, padding=spec.padding, use_bias=not spec.batch_norm
         )(x)
         if spec.batch_norm:
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         x = layers.Activation(spec.activation)(x)
         if conv.pool_after and min(height, width) // 2 >= MIN_POOLED_SIDE:
             x = _pool(spec.pool)(x)

@@ -31,6 +31,11 @@ class Dimension:
     def is_range(self) -> bool:
         return self.choices is None
 
+    def contains(self, value: Value) -> bool:
+        if self.choices is not None:
+            return value in self.choices
+        return self.low <= value <= self.high
+
     def describe(self) -> str:
         """The values this dimension takes, as a person would write them."""
         if self.choices is not None:

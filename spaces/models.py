@@ -25,3 +25,23 @@ FASHION_MAIN = ModelSpec(
     head="flatten",
     dense_units=(128,),
 )
+
+# FASHION_MAIN as convnet `--set` values, with the labs' training (Adam, 1e-3, batches of 256):
+# a study or benchmark that fixes every dimension to train the labs' model.
+FASHION_MAIN_SETS = (
+    "n_conv=2",
+    "filters=32",
+    "width_growth=constant",
+    "kernel_size=3",
+    "pool=max",
+    "pool_every=1",
+    "head=flatten",
+    "activation=relu",
+    "n_dense=1",
+    "dense_units=128",
+    "dropout=0",
+    "batch_norm=false",
+    "optimizer=adam",
+    "learning_rate=0.001",
+    "batch_size=256",
+)

@@ -1,5 +1,6 @@
 import json
 
+import optuna
 import pytest
 from typer.testing import CliRunner
 
@@ -32,6 +33,10 @@ def test_optimize_then_resume_then_studies_and_best(storage, tmp_path):
     assert result.exit_code == 0, result.output
     assert "trial 0 (1 of 3" in result.output and "epoch 2/2" in result.output
     assert "3 of 3 trials finished (budget met)" in result.output
+    first = optuna.load_study(study_name="digits-convnet", storage=storage).trials[0]
+    # The reference model where --set allows it: learning_rate 1e-3, relu; filters sampled.
+    assert first.params["learning_rate"] == 1e-3 and first.params["activation"] == "relu"
+    assert 8 <= first.params["filters"] <= 16
 
     result = invoke(
         "optimize", "digits", "--trials", 4, "--epochs", 2, "--train-size", 300, "--seed", 1, *SMALL

@@ -4,7 +4,14 @@ from optuna.trial import TrialState
 
 from errors import UsageError
 from search.config import SearchConfig
-from search.study import finished_trials, load_study, open_study, stored_config
+from search.study import (
+    enqueue_reference,
+    finished_trials,
+    load_study,
+    open_study,
+    stored_config,
+)
+from spaces import convnet
 from storage import open_storage
 
 
@@ -33,3 +40,16 @@ def test_budget_counts_finished_trials_but_not_lost_workers(sqlite_url):
     study.add_trial(optuna.create_trial(state=TrialState.FAIL, user_attrs={"fail_reason": "NaN"}))
     study.add_trial(optuna.create_trial(state=TrialState.FAIL))  # heartbeat: retried elsewhere
     assert finished_trials(study) == 3
+
+
+def test_a_new_study_starts_from_the_reference_model_inside_the_set_bounds(sqlite_url):
+    config = SearchConfig("digits", sets=("n_conv=1..2", "activation=tanh"), seed=0)
+    study = open_study(config, open_storage(sqlite_url))
+    enqueue_reference(study, config)
+    enqueue_reference(study, config)  # a second process opening the new study queues nothing
+    assert len(study.get_trials(states=(TrialState.WAITING,))) == 1
+    first = study.ask()
+    convnet.suggest_spec(first, config.bounds)
+    assert first.params["filters"] == 32 and first.params["learning_rate"] == 1e-3
+    assert first.params["activation"] == "tanh"  # the reference relu lies outside the --set
+    assert 1 <= first.params["n_conv"] <= 2

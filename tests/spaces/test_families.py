@@ -2,10 +2,10 @@ import numpy as np
 import optuna
 import pytest
 
-from spaces import SPACES, get_space, reference_params, reference_spec
+from spaces import SPACES, get_space, parse_sets, reference_params, reference_spec
 from spaces.alexnet import blocks
 from spaces.build import build_model, compile_model
-from spaces.models import FASHION_MAIN, LENET5
+from spaces.models import FASHION_MAIN, FASHION_MAIN_SETS, LENET5
 
 SHAPES = [(8, 8, 1), (28, 28, 1), (32, 32, 3)]
 
@@ -79,4 +79,12 @@ def test_convnet_reaches_the_fashion_labs_main_model():
         "dense_units": 128,
     }
     spec = get_space("convnet").suggest_spec(optuna.trial.FixedTrial(params))
+    assert spec.model == FASHION_MAIN
+
+
+def test_the_main_models_set_values_fix_every_convnet_dimension_to_it():
+    space = get_space("convnet")
+    bounds = parse_sets(FASHION_MAIN_SETS, space.DIMENSIONS, "convnet")
+    assert set(bounds.overrides) == {d.name for d in space.DIMENSIONS}
+    spec = space.suggest_spec(optuna.create_study().ask(), bounds)
     assert spec.model == FASHION_MAIN

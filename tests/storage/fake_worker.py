@@ -1,11 +1,15 @@
 """A worker with a fake objective (sleeps, reports a curve): the real budget loop and storage
 without Keras training, so multi-process tests take seconds.
 
-    python -m tests.storage.fake_worker URL STUDY BUDGET SECONDS_PER_TRIAL
+    python -m tests.storage.fake_worker URL STUDY BUDGET SECONDS_PER_TRIAL [GO_FILE]
+
+With GO_FILE, the worker prints "ready" and waits for that file to exist before its first trial,
+so that a benchmark starts many workers together once all have imported.
 """
 
 import sys
 import time
+from pathlib import Path
 
 import optuna
 
@@ -39,6 +43,9 @@ def main() -> None:
     config = SearchConfig("digits", study_name=study_name, trials=budget, pruner="none")
     study = open_study(config, open_storage(url))
     print("ready", flush=True)
+    if len(sys.argv) > 5:
+        while not Path(sys.argv[5]).exists():
+            time.sleep(0.01)
     try:
         run_until_budget(study, objective(seconds), config, Progress(quiet=True))
     except KeyboardInterrupt:
