@@ -61,7 +61,7 @@ def main() -> None:
             text=True,
         ).stdout
         trials = subprocess.run(
-            [sys.executable, "cli.py", "studies", "--json", *common],
+            [sys.executable, "cli.py", "studies", "--json", *common[:2]],  # no --artifacts
             cwd=ROOT,
             check=True,
             capture_output=True,

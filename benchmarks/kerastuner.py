@@ -26,7 +26,7 @@ from benchmarks.common import append_row  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load, split_validation  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
-from search.study import open_study  # noqa: E402
+from search.study import enqueue_reference, open_study  # noqa: E402
 from spaces import convnet  # noqa: E402
 from spaces.build import build_model, compile_model  # noqa: E402
 
@@ -55,6 +55,7 @@ class Clock:
 
 def run_cnnsearch(config: SearchConfig, dataset, clock: Clock) -> None:
     study = open_study(config, optuna.storages.InMemoryStorage())
+    enqueue_reference(study, config)  # as `optimize` does for a new study
 
     def on_trial_end(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         curve = trial.intermediate_values.values()

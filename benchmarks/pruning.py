@@ -18,7 +18,7 @@ from benchmarks.common import append_row  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
-from search.study import open_study  # noqa: E402
+from search.study import enqueue_reference, open_study  # noqa: E402
 
 # Narrowed so that 2 × 30 trials fit in minutes on a 2-core CPU; pruning acts the same way.
 SETS = ("n_conv=1..4", "filters=8..48", "n_dense=0..2", "dense_units=32..256")
@@ -35,6 +35,7 @@ def run(pruner: str, args: argparse.Namespace, dataset) -> tuple[int, float, flo
         seed=args.seed,
     )
     study = open_study(config, optuna.storages.InMemoryStorage())
+    enqueue_reference(study, config)  # as `optimize` does for a new study
     started = time.perf_counter()
     study.optimize(Objective(config, dataset), n_trials=args.trials, catch=(TrialFailed,))
     seconds = time.perf_counter() - started
