@@ -36,7 +36,8 @@ def main() -> None:
     parser.add_argument("--options", default=OPTIONS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        common = ["--storage", f"sqlite:///{tmp}/hour.db", "--artifacts", f"{tmp}/artifacts"]
+        storage = ["--storage", f"sqlite:///{tmp}/hour.db"]
+        common = [*storage, "--artifacts", f"{tmp}/artifacts"]
         started = time.time()
         subprocess.run(
             [
@@ -61,7 +62,7 @@ def main() -> None:
             text=True,
         ).stdout
         trials = subprocess.run(
-            [sys.executable, "cli.py", "studies", "--json", *common[:2]],  # no --artifacts
+            [sys.executable, "cli.py", "studies", "--json", *storage],
             cwd=ROOT,
             check=True,
             capture_output=True,
