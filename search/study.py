@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import optuna
 
 from errors import RunError, UsageError
@@ -11,6 +13,11 @@ from search.pruning import make_pruner
 from spaces import get_space
 
 CONFIG_ATTR = "cnnsearch_config"
+SWEEP_ATTR = "cnnsearch_sweep"  # a sweep's grid: {"dimension", "values", "repeats"}
+REPEAT = "repeat"  # a sweep grid's second axis: which repeat of a value a trial is
+# Another process creates a study and stores its config in two steps; how long one that finds
+# the study in between waits for the config.
+CONFIG_PATIENCE = 15.0
 
 
 def make_sampler(name: str, seed: int | None, multi_objective: bool) -> optuna.samplers.BaseSampler:
@@ -33,6 +40,20 @@ def make_sampler(name: str, seed: int | None, multi_objective: bool) -> optuna.s
     raise UsageError(f"unknown sampler {name!r}; choose tpe, random, gp or cmaes")
 
 
+def grid_sampler(sweep: dict, seed: int | None) -> optuna.samplers.GridSampler:
+    """A sweep's sampler: every value of its dimension × every repeat index."""
+    return optuna.samplers.GridSampler(
+        {sweep["dimension"]: list(sweep["values"]), REPEAT: list(range(sweep["repeats"]))},
+        seed=seed,
+    )
+
+
+def sweep_repeats(study: optuna.Study) -> int | None:
+    """How often a sweep's study repeats each value; None for a search's study."""
+    sweep = study.user_attrs.get(SWEEP_ATTR)
+    return None if sweep is None else sweep["repeats"]
+
+
 def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage) -> optuna.Study:
     """Create the study, or resume it when its stored config matches `config`.
 
@@ -40,9 +61,11 @@ def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage) -> op
     that define what the study measures must match, else a UsageError names the difference.
     """
     existing = find_study(storage, config.study)
-    if existing is not None:
-        stored = stored_config(existing)
-        differences = config.differences(stored)
+    # A config-less study without trials is one whose creator died before storing its config:
+    # this process adopts it.
+    attrs = None if existing is None else _config_attrs(existing)
+    if attrs is not None:
+        differences = config.differences(SearchConfig.from_attrs(attrs))
         if differences:
             raise UsageError(
                 f"study {config.study!r} exists with another config: {'; '.join(differences)}. "
@@ -74,7 +97,8 @@ def enqueue_reference(study: optuna.Study, config: SearchConfig) -> None:
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
-    """An existing study with the sampler and pruner its stored config names."""
+    """An existing study with the sampler and pruner its stored config names (a sweep's grid
+    for a sweep's study)."""
     study = find_study(storage, name)
     if study is None:
         names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
@@ -83,10 +107,13 @@ def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
         )
         raise UsageError(f"no study named {name!r}{known} (see `cli.py studies`)")
     config = stored_config(study)
+    sweep = study.user_attrs.get(SWEEP_ATTR)
     return optuna.load_study(
         study_name=name,
         storage=storage,
-        sampler=make_sampler(config.sampler, config.seed, config.multi_objective),
+        sampler=grid_sampler(sweep, config.seed)
+        if sweep
+        else make_sampler(config.sampler, config.seed, config.multi_objective),
         pruner=make_pruner(config.pruner_name, config.epochs),
     )
 
@@ -99,12 +126,27 @@ def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study 
 
 
 def stored_config(study: optuna.Study) -> SearchConfig:
-    attrs = study.user_attrs.get(CONFIG_ATTR)
+    attrs = _config_attrs(study)
     if attrs is None:
         raise RunError(
             f"study {study.study_name!r} was not created by cnnsearch (it has no stored config)"
         )
     return SearchConfig.from_attrs(attrs)
+
+
+def _config_attrs(study: optuna.Study) -> dict | None:
+    """The study's stored config. A study with trials but no config was not made by cnnsearch;
+    one with neither may be a moment old, so its config gets CONFIG_PATIENCE seconds to appear."""
+    give_up = time.monotonic() + CONFIG_PATIENCE
+    while (attrs := study.user_attrs.get(CONFIG_ATTR)) is None:
+        if study.get_trials(deepcopy=False):
+            raise RunError(
+                f"study {study.study_name!r} was not created by cnnsearch (it has no stored config)"
+            )
+        if time.monotonic() > give_up:
+            return None
+        time.sleep(0.1)
+    return attrs
 
 
 def finished_trials(study: optuna.Study, in_trial: bool = False) -> int:
