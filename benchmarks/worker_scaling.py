@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import subprocess
 import sys
 import tempfile
@@ -86,22 +87,32 @@ def scaling(kind: str, workers: int, tmp: str) -> tuple[str, float, int]:
     return text, efficiency, lost
 
 
-def overhead(kind: str, tmp: str, trials: int = 200) -> float:
-    """Milliseconds per trial that are not the objective: storage round trips and TPE."""
-    url = url_for(kind, tmp + "/oh")
+def fake_objective(trial: optuna.Trial) -> float:
+    x = trial.suggest_float("x", 0, 1)
+    trial.suggest_int("n", 1, 10)
+    trial.report(x, 0)
+    return x
+
+
+def overhead(kind: str, tmp: str, trials: int = 200) -> tuple[float, float]:
+    """Milliseconds per trial that are not the objective (storage round trips and TPE) for
+    cnnsearch's budget loop, and for plain `study.optimize` on the same storage."""
     Path(tmp, "oh").mkdir(exist_ok=True)
+    Path(tmp, "plain").mkdir(exist_ok=True)
     config = SearchConfig("digits", study_name="overhead", trials=trials, pruner="none")
-    study = open_study(config, open_storage(url))
-
-    def objective(trial: optuna.Trial) -> float:
-        x = trial.suggest_float("x", 0, 1)
-        trial.suggest_int("n", 1, 10)
-        trial.report(x, 0)
-        return x
-
+    study = open_study(config, open_storage(url_for(kind, tmp + "/oh")))
     started = time.perf_counter()
-    run_until_budget(study, objective, config, Progress(Console(file=io.StringIO()), quiet=True))
-    return (time.perf_counter() - started) / trials * 1000
+    run_until_budget(
+        study, fake_objective, config, Progress(Console(file=io.StringIO()), quiet=True)
+    )
+    ours = (time.perf_counter() - started) / trials * 1000
+
+    plain = optuna.create_study(
+        storage=open_storage(url_for(kind, tmp + "/plain")), sampler=optuna.samplers.TPESampler()
+    )
+    started = time.perf_counter()
+    plain.optimize(fake_objective, n_trials=trials)
+    return ours, (time.perf_counter() - started) / trials * 1000
 
 
 def main() -> None:
@@ -116,16 +127,38 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 runs.append(scaling(kind, int(n), tmp))
         with tempfile.TemporaryDirectory() as tmp:
-            ms = overhead(kind, tmp)
+            ms, plain_ms = overhead(kind, tmp)
         lost = sum(r[2] for r in runs)
-        met = runs[-1][1] >= 0.9 and ms <= 50 and lost == 0
+        efficiency = runs[-1][1]
+        scaled = efficiency >= 0.9 or kind != "postgresql"  # the efficiency goal is PostgreSQL's
         append_row(
             f"4 worker scaling: {kind}",
             "; ".join(r[0] for r in runs) + f"; lost or duplicated trials {lost}; storage + "
-            f"TPE overhead {ms:.0f} ms per trial over 200 trials in one process",
+            f"TPE overhead per trial over 200 trials in one process: {ms:.0f} ms through "
+            f"cnnsearch, {plain_ms:.0f} ms for plain Optuna `study.optimize` on the same storage",
             "efficiency ≥ 0.9 at 16 workers (PostgreSQL), ≤ 50 ms per trial, 0 lost",
-            met,
+            scaled and ms <= 50 and lost == 0,
+            what_stands_in_the_way(efficiency, scaled, ms, plain_ms, lost),
         )
+
+
+def what_stands_in_the_way(
+    efficiency: float, scaled: bool, ms: float, plain_ms: float, lost: int
+) -> str:
+    reasons = []
+    if not scaled:
+        reasons.append(
+            f"efficiency {efficiency:.2f} at 16 workers: {os.cpu_count()} cores run 16 "
+            "processes' Python, TPE and the database server"
+        )
+    if ms > 50:
+        reasons.append(
+            f"Optuna's own storage round trips and sampling take {plain_ms:.0f} ms per trial "
+            "here" + (" (cnnsearch adds its budget reads)" if ms > plain_ms else "")
+        )
+    if lost:
+        reasons.append(f"{lost} trials lost or duplicated")
+    return "; ".join(reasons)
 
 
 if __name__ == "__main__":

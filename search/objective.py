@@ -26,7 +26,7 @@ from search.deadline import (
 from search.progress import EpochReporter, Progress
 from search.pruning import MONITOR, pruning_callback
 from search.restart import rss_mb
-from search.study import finished_trials
+from search.study import REPEAT, finished_trials
 from spaces import get_space
 from spaces.build import SpecError, build_model, compile_model
 
@@ -53,8 +53,10 @@ class Objective:
         dataset: Dataset,
         progress: Progress | None = None,
         artifact_store: optuna.artifacts.FileSystemArtifactStore | None = None,
+        repeats: int | None = None,
     ) -> None:
         self.config = config
+        self.repeats = repeats
         self.space = get_space(config.space)
         self.bounds = config.bounds
         self.dataset = dataset
@@ -109,8 +111,13 @@ class Objective:
         return result[0] if len(result) == 1 else result
 
     def trial_seed(self, trial: optuna.Trial) -> int:
-        """Seed for this trial's weights and batch order; a sweep seeds by repeat instead."""
-        return (self.config.seed or 0) * 100_003 + trial.number
+        """Seed for this trial's weights and batch order. In a sweep (`repeats` given), repeat r
+        gets the same seed for every value, so values differ only by the value."""
+        if self.repeats is None:
+            index = trial.number
+        else:
+            index = trial.suggest_int(REPEAT, 0, self.repeats - 1)
+        return (self.config.seed or 0) * 100_003 + index
 
     def _fit(
         self, trial: optuna.Trial, model: keras.Model, batch_size: int, started: float

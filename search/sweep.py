@@ -16,14 +16,12 @@ from search.config import SearchConfig
 from search.data import load
 from search.objective import Objective
 from search.progress import Progress
-from search.study import open_study
+from search.study import SWEEP_ATTR, grid_sampler, open_study
 from search.workers import run_until_budget
 from spaces import get_space, reference_params
 from spaces.dimensions import Dimension, Value, narrow
 from storage import open_artifact_store, open_storage
 
-REPEAT = "repeat"  # the grid's second axis: which repeat of a value a trial is
-SWEEP_ATTR = "cnnsearch_sweep"
 MAX_RANGE = 50
 
 
@@ -147,9 +145,7 @@ def open_sweep(
             "or --study NEW_NAME"
         )
     study.set_user_attr(SWEEP_ATTR, wanted)
-    study.sampler = optuna.samplers.GridSampler(
-        {vary.dimension: list(vary.values), REPEAT: list(range(repeats))}, seed=config.seed
-    )
+    study.sampler = grid_sampler(wanted, config.seed)
     return study
 
 
@@ -168,24 +164,11 @@ def sweep(
         f"sweep [bold]{config.study}[/]: {vary.dimension} over "
         f"{', '.join(map(str, vary.values))}, {repeats} repeats, other dimensions fixed"
     )
-    objective = SweepObjective(
+    objective = Objective(
         config, load(config.dataset), progress, open_artifact_store(artifacts), repeats=repeats
     )
     run_until_budget(study, objective, config, progress)
     return sweep_table(study, vary.dimension)
-
-
-class SweepObjective(Objective):
-    """The search objective, seeded by the trial's repeat index rather than its number."""
-
-    def __init__(self, *args: Any, repeats: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.repeats = repeats
-
-    def trial_seed(self, trial: optuna.Trial) -> int:
-        # Repeat r gets the same seed for every value, so values differ only by the value.
-        repeat = trial.suggest_int(REPEAT, 0, self.repeats - 1)
-        return (self.config.seed or 0) * 100_003 + repeat
 
 
 def sweep_table(study: optuna.Study, dimension: str) -> list[SweepRow]:

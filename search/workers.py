@@ -29,6 +29,7 @@ from search.study import (
     load_study,
     open_study,
     stored_config,
+    sweep_repeats,
 )
 from storage import open_artifact_store, open_storage
 
@@ -129,7 +130,9 @@ def _run(
     if slots:
         os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
     dataset = dataset or _load(config, progress)
-    objective = Objective(config, dataset, progress, open_artifact_store(artifacts))
+    objective = Objective(
+        config, dataset, progress, open_artifact_store(artifacts), repeats=sweep_repeats(study)
+    )
     restart = Restarter(
         worker_command(config.study, storage_url, artifacts, progress.quiet), progress.say
     )

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from search.sweep import REPEAT
+from search.study import REPEAT
 from tests.conftest import SMALL_MODEL
 from tests.synthetic import build_study
 

@@ -3,8 +3,12 @@ import pytest
 from optuna.distributions import IntDistribution
 
 from errors import UsageError
-from search.sweep import REPEAT, Vary, open_sweep, parse_vary, sweep_config, sweep_table
+from search.progress import Progress
+from search.study import REPEAT
+from search.sweep import Vary, open_sweep, parse_vary, sweep_config, sweep_table
+from search.workers import join
 from spaces import convnet, reference_params
+from storage import open_storage
 
 
 def test_ranges_expand_to_every_integer_and_lists_keep_their_order():
@@ -89,3 +93,22 @@ def test_a_stored_sweep_resumes_only_with_the_same_grid():
     open_sweep(config, vary, 2, storage)  # same grid: resumes
     with pytest.raises(UsageError, match="use the same --vary and --repeats"):
         open_sweep(sweep_config("digits", vary, 3, epochs=1), vary, 3, storage)
+
+
+@pytest.mark.slow
+def test_a_worker_joining_a_sweep_runs_its_grid_with_seeds_by_repeat(sqlite_url, tmp_path):
+    vary = Vary("n_conv", (1, 2))
+    sets = ("filters=8", "batch_size=64")
+    config = sweep_config("digits", vary, 2, sets, epochs=1, train_size=200)
+    open_sweep(config, vary, 2, open_storage(sqlite_url))  # as `sweep` leaves it for workers
+
+    join(config.study, sqlite_url, str(tmp_path / "artifacts"), Progress(quiet=True))
+
+    trials = optuna.load_study(study_name=config.study, storage=sqlite_url).get_trials()
+    assert sorted((t.params["n_conv"], t.params[REPEAT]) for t in trials) == [
+        (1, 0),
+        (1, 1),
+        (2, 0),
+        (2, 1),
+    ]
+    assert all(t.user_attrs["seed"] == t.params[REPEAT] for t in trials)
