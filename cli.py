@@ -105,9 +105,9 @@ class Color(str, Enum):
 
 
 class Pruner(str, Enum):
+    asha = "asha"
     hyperband = "hyperband"
     median = "median"
-    asha = "asha"
     none = "none"
 
 
@@ -170,7 +170,7 @@ def optimize(
     pruner: Annotated[
         Pruner | None,
         typer.Option(
-            help="how poor trials are stopped [default: hyperband; none for several objectives]"
+            help="how poor trials are stopped [default: asha; none for several objectives]"
         ),
     ] = None,
     objectives: Annotated[

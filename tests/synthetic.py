@@ -58,7 +58,7 @@ def build_study(
                 distributions={k: DISTRIBUTIONS[k] for k in params},
                 values=None if is_pruned else [values[o] for o in objectives],
                 state=TrialState.PRUNED if is_pruned else TrialState.COMPLETE,
-                intermediate_values={0: accuracy - 0.1, 1: accuracy - 0.05},
+                intermediate_values={1: accuracy - 0.1, 2: accuracy - 0.05},
                 user_attrs={
                     "train_seconds": seconds,
                     "n_params": 1000 * params["n_conv"],

@@ -7,7 +7,7 @@ from search.config import SearchConfig
 def test_defaults_and_derived_names():
     config = SearchConfig("cifar")
     assert config.dataset == "cifar10" and config.study == "cifar10-convnet"
-    assert config.pruner_name == "hyperband" and config.directions == ["maximize"]
+    assert config.pruner_name == "asha" and config.directions == ["maximize"]
     multi = SearchConfig("digits", objectives=("accuracy", "time"))
     assert multi.pruner_name == "none" and multi.directions == ["maximize", "minimize"]
 

@@ -46,8 +46,8 @@ def assert_interrupted_trials_pruned(study: optuna.Study, expected: int) -> None
     for trial in stopped:
         assert trial.state == TrialState.PRUNED
         epochs = trial.user_attrs["epochs_run"]
-        assert epochs >= 1 and sorted(trial.intermediate_values) == list(range(epochs))
-        assert trial.value == trial.intermediate_values[epochs - 1]  # pruned at its last epoch
+        assert epochs >= 1 and sorted(trial.intermediate_values) == list(range(1, epochs + 1))
+        assert trial.value == trial.intermediate_values[epochs]  # pruned at its last epoch
 
 
 @pytest.mark.slow

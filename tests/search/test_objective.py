@@ -41,7 +41,8 @@ def test_complete_trial_records_value_curve_and_attrs(digits):
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE
-    assert sorted(trial.intermediate_values) == list(range(trial.user_attrs["epochs_run"]))
+    # one report per epoch, at step = epochs trained
+    assert sorted(trial.intermediate_values) == list(range(1, trial.user_attrs["epochs_run"] + 1))
     assert trial.value == pytest.approx(max(trial.intermediate_values.values()))
     for attr in (
         "n_params",
@@ -59,10 +60,19 @@ def test_complete_trial_records_value_curve_and_attrs(digits):
 def test_pruner_decision_stops_training_at_that_epoch(digits):
     objective, study = make(digits, pruner=PruneFromStep(1))
     study.optimize(objective, n_trials=2)
-    for trial in study.trials:
+    for trial in study.trials:  # a rung at min_resource=1 comes after the first epoch
         assert trial.state == TrialState.PRUNED
-        assert sorted(trial.intermediate_values) == [0, 1]
-        assert trial.user_attrs["epochs_run"] == 2
+        assert trial.intermediate_values.keys() == {1}
+        assert trial.user_attrs["epochs_run"] == 1
+
+
+def test_a_trial_that_trained_every_epoch_completes_whatever_the_pruner_says(digits, monkeypatch):
+    monkeypatch.setattr(objective_module, "EARLY_STOP_PATIENCE", 10**6)
+    objective, study = make(digits, pruner=PruneFromStep(3))  # 3 epochs: a rung on the last
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE
+    assert sorted(trial.intermediate_values) == [1, 2, 3]
 
 
 def test_multi_objective_trial_returns_accuracy_and_time(digits):
