@@ -49,9 +49,16 @@ def slot_holders(study: optuna.Study, in_trial: bool = False) -> tuple[list[int]
     return sorted(holders), finished, waiting
 
 
-def claim_slot(trial: optuna.Trial, budget: int) -> None:
-    """Raise `OverBudget` when `trial` is not among the first `budget` slot holders."""
-    holders, _, _ = slot_holders(trial.study, in_trial=True)
+def claim_slot(trial: optuna.Trial, budget: int) -> int:
+    """Raise `OverBudget` when `trial` is not among the first `budget` slot holders.
+
+    Returns the slots that stay free even if every other running trial's worker starts one
+    more: while that is positive, this worker may start its next trial without reading the
+    study first (a wrong guess costs one over-budget trial, never the budget).
+    """
+    holders, finished, _ = slot_holders(trial.study, in_trial=True)
     if trial.number in holders[budget:]:
         trial.set_user_attr(OVER_BUDGET_ATTR, True)
         raise OverBudget(f"the study's {budget} trials are all taken")
+    others_running = len(holders) - finished - 1
+    return budget - len(holders) - others_running

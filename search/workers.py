@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ import optuna
 import sqlalchemy.exc
 
 from errors import RunError
+from search import hardware
 from search.budget import OVER_BUDGET_ATTR, OverBudget, claim_slot, slot_holders
 from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
@@ -64,6 +66,7 @@ def optimize(
     `search.gpus.worker_environments`), one `worker` process per slot runs the trials.
     """
     progress = progress or Progress()
+    hardware.check_settings()
     storage = open_storage(storage_url)
     dataset = None
     new = find_study(storage, config.study) is None
@@ -96,6 +99,7 @@ def join(
     """Join an existing study with nothing but its name: its stored config says what to train,
     its budget how many trials, its deadline until when."""
     progress = progress or Progress()
+    hardware.check_settings()
     study = load_study(open_storage(storage_url), study_name)
     config = stored_config(study)
     progress.say(
@@ -166,9 +170,12 @@ def run_until_budget(
     first, may replace the process with a fresh worker (`search.restart`).
     """
     budget = config.trials
+    spare = 0  # from this worker's last claim (`claim_slot`); below 1, read the study first
 
     def claimed(trial: optuna.Trial) -> float | tuple[float, ...]:
-        claim_slot(trial, budget)
+        nonlocal spare
+        spare = 0
+        spare = claim_slot(trial, budget)
         return objective(trial)
 
     def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -180,12 +187,15 @@ def run_until_budget(
     with _sigterm_as_interrupt():
         while True:
             try:
-                holders, finished, waiting = slot_holders(study)
-                if finished >= budget:
-                    return RunSummary(config.study, finished, budget, "budget")
+                all_taken = False
+                if spare < 1:
+                    holders, finished, waiting = slot_holders(study)
+                    if finished >= budget:
+                        return RunSummary(config.study, finished, budget, "budget")
+                    all_taken = len(holders) >= budget and not waiting
                 if not should_start(study, read_deadline(study)):
-                    return RunSummary(config.study, finished, budget, "deadline")
-                if len(holders) >= budget and not waiting:
+                    return RunSummary(config.study, finished_trials(study), budget, "deadline")
+                if all_taken:
                     if not said_waiting:
                         progress.say(
                             f"waiting for the {len(holders) - finished} trial(s) other "
@@ -193,7 +203,7 @@ def run_until_budget(
                         )
                         said_waiting = True
                     time.sleep(WAIT_SECONDS)
-                    optuna.storages.fail_stale_trials(study)
+                    _fail_stale_trials(study)
                     continue
                 if restart is not None and ran:
                     restart()
@@ -211,6 +221,14 @@ def run_until_budget(
                 if not _storage_failure(e):
                     raise
                 outage.wait(e)
+
+
+def _fail_stale_trials(study: optuna.Study) -> None:
+    """Fail (and so have retried) the trials of workers that died; Optuna does this before each
+    trial it starts, but a waiting worker starts none. Experimental in Optuna since 2.9."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def _storage_failure(error: BaseException | None) -> bool:
