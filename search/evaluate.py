@@ -119,6 +119,7 @@ def saved_model(trial: FrozenTrial, artifacts: str) -> keras.Model | None:
 def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras.Model:
     """The trial's model trained again from its params and seed, as the objective trained it."""
     keras.backend.clear_session()
+    hardware.apply_precision()
     spec = get_space(config.space).suggest_spec(
         optuna.trial.FixedTrial(trial.params), config.bounds
     )

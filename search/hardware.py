@@ -1,10 +1,22 @@
-"""Which accelerator Keras trains on, for the trial record and the XLA choice."""
+"""Which accelerator Keras trains on, and the GPU-side choices: XLA and mixed precision.
+
+Both choices are runtime settings, not part of a study's identity: workers on different machines
+of one study may differ. `CNNSEARCH_XLA` is `auto` (on GPUs only), `on` or `off`;
+`CNNSEARCH_PRECISION` is `float32` or `mixed` (float16 compute on GPUs, bfloat16 on CPUs, with
+float32 weights and a float32 softmax).
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 
 import keras
+
+from errors import UsageError
+
+XLA = ("CNNSEARCH_XLA", ("auto", "on", "off"))
+PRECISION = ("CNNSEARCH_PRECISION", ("float32", "mixed"))
 
 
 @functools.cache
@@ -28,6 +40,34 @@ def device_name() -> str:
     return "cpu"
 
 
+def on_gpu() -> bool:
+    return device_name().startswith("gpu")
+
+
 def use_xla() -> bool:
     """XLA pays off on GPUs; on this 2-core CPU it made a small CNN about 3x slower per epoch."""
-    return device_name().startswith("gpu")
+    choice = _setting(*XLA)
+    return choice == "on" or (choice == "auto" and on_gpu())
+
+
+def apply_precision() -> str:
+    """Set Keras' global dtype policy from `$CNNSEARCH_PRECISION` and return its name. Call it
+    after every `keras.backend.clear_session()`, which resets the policy to float32."""
+    choice = _setting(*PRECISION)
+    policy = "float32" if choice == "float32" else "mixed_float16" if on_gpu() else "mixed_bfloat16"
+    keras.config.set_dtype_policy(policy)
+    return policy
+
+
+def check_settings() -> None:
+    """Refuse a bad `$CNNSEARCH_XLA` or `$CNNSEARCH_PRECISION` before the first trial."""
+    _setting(*XLA)
+    _setting(*PRECISION)
+
+
+def _setting(env: str, choices: tuple[str, ...]) -> str:
+    """`$env`, or its first choice, the default, when unset."""
+    value = os.environ.get(env, choices[0])
+    if value not in choices:
+        raise UsageError(f"{env}={value!r}: choose one of {', '.join(choices)}")
+    return value

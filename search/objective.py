@@ -70,6 +70,7 @@ class Objective:
         started = now()
         keras.backend.clear_session()
         gc.collect()
+        precision = hardware.apply_precision()
         spec = self.space.suggest_spec(trial, self.bounds)
         self.progress.trial_started(
             trial,
@@ -81,6 +82,8 @@ class Objective:
         keras.utils.set_random_seed(seed)
         trial.set_user_attr("seed", seed)
         trial.set_user_attr("device", hardware.device_name())
+        trial.set_user_attr("backend", keras.config.backend())
+        trial.set_user_attr("precision", precision)
         trial.set_user_attr("host", socket.gethostname())
         try:
             model = build_model(spec.model, self.dataset.input_shape, self.dataset.n_classes)

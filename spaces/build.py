@@ -52,7 +52,8 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, ...], n_classes: int) -
     for units in spec.dense_units:
         x = layers.Dense(units, activation=spec.activation)(x)
         x = _dropout(x, spec.dropout)
-    outputs = layers.Dense(n_classes, activation="softmax")(x)
+    # float32 even under a mixed-precision policy: a float16 softmax loses small probabilities.
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs)
 
 

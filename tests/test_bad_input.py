@@ -102,6 +102,11 @@ def test_usage_errors_exit_2_and_leave_the_study_alone(existing, args, fragment)
     check(args, 2, fragment, existing)
 
 
+def test_a_bad_machine_setting_exits_2_and_leaves_the_study_alone(existing, monkeypatch):
+    monkeypatch.setenv("CNNSEARCH_PRECISION", "half")
+    check(["optimize", "digits", *TINY], 2, "CNNSEARCH_PRECISION='half': choose one of", existing)
+
+
 def test_unreachable_database_exits_1_with_the_password_masked():
     check(
         ["studies", "--storage", "postgresql+psycopg://u:secret@127.0.0.1:1/db"],

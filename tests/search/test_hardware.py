@@ -1,0 +1,48 @@
+import keras
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from errors import UsageError
+from search import data, hardware
+from search.config import SearchConfig
+from search.objective import Objective
+from spaces import convnet, reference_spec
+from spaces.build import build_model
+from tests.conftest import SMALL_MODEL
+
+
+@pytest.fixture
+def float32_after():
+    yield
+    keras.config.set_dtype_policy("float32")
+
+
+def test_xla_is_on_for_gpus_only_unless_the_setting_says_otherwise(monkeypatch):
+    assert hardware.use_xla() is False  # this machine has no GPU
+    monkeypatch.setenv("CNNSEARCH_XLA", "on")
+    assert hardware.use_xla() is True
+    monkeypatch.setenv("CNNSEARCH_XLA", "maybe")
+    with pytest.raises(UsageError, match="CNNSEARCH_XLA='maybe': choose one of auto, on, off"):
+        hardware.use_xla()
+
+
+def test_mixed_precision_computes_in_bfloat16_on_a_cpu_with_a_float32_softmax(
+    monkeypatch, float32_after
+):
+    monkeypatch.setenv("CNNSEARCH_PRECISION", "mixed")
+    assert hardware.apply_precision() == "mixed_bfloat16"
+    model = build_model(reference_spec(convnet).model, (8, 8, 1), 10)
+    assert model.layers[2].compute_dtype == "bfloat16"  # the first convolution
+    assert model.outputs[0].dtype == "float32"
+
+
+@pytest.mark.slow
+def test_a_mixed_precision_trial_trains_and_records_its_policy(monkeypatch, float32_after):
+    monkeypatch.setenv("CNNSEARCH_PRECISION", "mixed")
+    config = SearchConfig("digits", epochs=2, train_size=300, sets=SMALL_MODEL, seed=0)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(Objective(config, data.load("digits")), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE and 0.0 < trial.value <= 1.0
+    assert trial.user_attrs["precision"] == "mixed_bfloat16"
