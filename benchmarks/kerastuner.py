@@ -1,7 +1,11 @@
 """Benchmark 3: cnnsearch against KerasTuner (Hyperband and RandomSearch) on the same space,
 data and wall-clock budget: best validation accuracy, and time to reach a target accuracy.
 
-    python -m benchmarks.kerastuner [--budget 300] [--target 0.85] [--train-size 5000]
+    python -m benchmarks.kerastuner [--budget 600] [--target 0.84] [--train-size 8000]
+                                    [--val-fraction 0.5]
+
+Half the images validate, so that best accuracies a point apart are not noise (4000 images:
+about 0.55 points standard error at 85%).
 
 KerasTuner's build function asks `hp` for every dimension, the way its docs recommend, and
 hands the values to cnnsearch's own builder, so both search the very same models.
@@ -139,9 +143,10 @@ def main() -> None:
     global INPUT_SHAPE, N_CLASSES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="fashion_mnist")
-    parser.add_argument("--budget", type=float, default=300)
-    parser.add_argument("--target", type=float, default=0.85)
-    parser.add_argument("--train-size", type=int, default=5000)
+    parser.add_argument("--budget", type=float, default=600)
+    parser.add_argument("--target", type=float, default=0.84)
+    parser.add_argument("--train-size", type=int, default=8000)
+    parser.add_argument("--val-fraction", type=float, default=0.5)
     parser.add_argument("--epochs", type=int, default=9)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -152,6 +157,7 @@ def main() -> None:
         args.dataset,
         epochs=args.epochs,
         train_size=args.train_size,
+        val_fraction=args.val_fraction,
         sets=SETS,
         seed=0,
         trials=10_000,
@@ -174,17 +180,24 @@ def main() -> None:
     time_ratio = (
         ours.reached_at / rnd.reached_at if ours.reached_at is not None and rnd.reached_at else None
     )
-    met = ours.best >= hb.best and (
-        ours.reached_at is not None and (rnd.reached_at is None or time_ratio <= 0.5)
-    )
+    short = []
+    if ours.best < hb.best:
+        short.append(f"best {ours.best:.4f} is below KT Hyperband's {hb.best:.4f}")
+    if ours.reached_at is None:
+        short.append(f"cnnsearch never reached {args.target}")
+    elif time_ratio is not None and time_ratio > 0.5:
+        short.append(f"cnnsearch took {time_ratio:.2f}× KT RandomSearch's time to the target")
     append_row(
         "3 vs KerasTuner, same space, data and budget",
-        f"{args.dataset} {args.train_size} images, {args.budget:.0f} s each: best val accuracy "
-        f"cnnsearch {ours.best:.4f}, KT Hyperband {hb.best:.4f}, KT RandomSearch {rnd.best:.4f}; "
+        f"{args.dataset} {args.train_size} images ({args.val_fraction:g} for validation), "
+        f"{args.budget:.0f} s each: trials cnnsearch {ours.trials}, KT Hyperband {hb.trials}, "
+        f"KT RandomSearch {rnd.trials}; best val accuracy cnnsearch {ours.best:.4f}, "
+        f"KT Hyperband {hb.best:.4f}, KT RandomSearch {rnd.best:.4f}; "
         f"time to {args.target}: cnnsearch {reach(ours)}, KT RandomSearch {reach(rnd)}"
         + (f" (ratio {time_ratio:.2f})" if time_ratio is not None else ""),
         "best ≥ KT Hyperband; time to target ≤ 0.5× KT RandomSearch",
-        met,
+        not short,
+        "; ".join(short),
     )
 
 
