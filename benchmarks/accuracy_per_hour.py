@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import append_row
+from benchmarks.common import append_row, description
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB_BEST = 0.9164
@@ -31,7 +31,7 @@ OPTIONS = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--seconds", type=float, default=3600)
     parser.add_argument("--options", default=OPTIONS)
     args = parser.parse_args()

@@ -38,6 +38,11 @@ def command() -> str:
     return " ".join(["python -m", module, *(shlex.quote(a) for a in sys.argv[1:])])
 
 
+def description(doc: str) -> str:
+    """A script's docstring's first paragraph, on one line, for its --help."""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
 def append_row(benchmark: str, figures: str, goal: str, met: bool | None, note: str = "") -> None:
     """Append one row to RESULTS.md (creating it with its header if needed) and print it."""
     if not RESULTS.exists():

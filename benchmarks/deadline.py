@@ -18,13 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import append_row
+from benchmarks.common import append_row, description
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--seconds", type=float, default=60, help="the --timeout asked for")
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--workers", default="1,4", help="worker counts to measure")

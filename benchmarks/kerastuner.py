@@ -26,7 +26,7 @@ import keras_tuner as kt  # noqa: E402
 import optuna  # noqa: E402
 from optuna.trial import FixedTrial  # noqa: E402
 
-from benchmarks.common import append_row  # noqa: E402
+from benchmarks.common import append_row, description  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load, split_validation  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
@@ -141,7 +141,7 @@ N_CLASSES = 0
 
 def main() -> None:
     global INPUT_SHAPE, N_CLASSES
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--budget", type=float, default=600)
     parser.add_argument("--target", type=float, default=0.84)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import optuna
 
-from benchmarks.common import append_row
+from benchmarks.common import append_row, description
 from search.restart import DEFAULT_LIMIT_MB, LIMIT_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def growth(rss: list[float]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--trials", type=int, default=50)
     args = parser.parse_args()
     ours, ours_seconds, restarts = run_study(args.trials, DEFAULT_LIMIT_MB)

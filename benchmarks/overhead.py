@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import optuna  # noqa: E402
 
-from benchmarks.common import append_row  # noqa: E402
+from benchmarks.common import append_row, description  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load, split_validation  # noqa: E402
 from search.objective import Objective  # noqa: E402
@@ -67,7 +67,7 @@ def time_cnnsearch(config: SearchConfig, dataset) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--train-size", type=int, default=10000)
     parser.add_argument("--epochs", type=int, default=3)

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import optuna  # noqa: E402
 
-from benchmarks.common import append_row  # noqa: E402
+from benchmarks.common import append_row, description  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
@@ -99,7 +99,7 @@ def what_stands_in_the_way(pruned: Run, full: Run, gap: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--train-size", type=int, default=8000)

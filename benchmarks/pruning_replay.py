@@ -16,7 +16,7 @@ from typing import NamedTuple
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from benchmarks.common import append_row
+from benchmarks.common import append_row, description
 from search.config import PRUNERS, SearchConfig
 from search.pruning import make_pruner
 from search.study import CONFIG_ATTR
@@ -86,7 +86,7 @@ def unpruned_study(storage: str, name: str | None) -> optuna.Study:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--storage", required=True)
     parser.add_argument("--study", help="a study run without pruning [default: the last one]")
     parser.add_argument("--epochs", default="9,15,27", help="epoch budgets to replay")

@@ -23,7 +23,7 @@ import optuna
 from optuna.trial import TrialState
 from rich.console import Console
 
-from benchmarks.common import append_row
+from benchmarks.common import append_row, description
 from search.config import SearchConfig
 from search.progress import Progress
 from search.study import open_study
@@ -119,7 +119,7 @@ def overhead(kind: str, tmp: str, trials: int = 200) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--workers", default="1,4,16")
     parser.add_argument("--storages", default="postgresql,mysql,journal,sqlite")
     args = parser.parse_args()

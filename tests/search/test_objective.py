@@ -1,3 +1,4 @@
+import gc
 import math
 
 import keras
@@ -34,6 +35,15 @@ def make(digits, pruner=None, **overrides):
         directions=config.directions, pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0)
     )
     return Objective(config, digits), study
+
+
+def test_the_collection_before_each_trial_skips_what_existed_before_the_first(digits):
+    before = len(gc.get_objects())
+    make(digits)
+    # TensorFlow's modules and the data now sit in the permanent generation, out of the
+    # collector's (and so of `gc.get_objects`') sight
+    assert gc.get_freeze_count() >= before // 2
+    assert len(gc.get_objects()) < gc.get_freeze_count() // 10
 
 
 def test_complete_trial_records_value_curve_and_attrs(digits):

@@ -7,6 +7,7 @@ With GO_FILE, the worker prints "ready" and waits for that file to exist before 
 so that a benchmark starts many workers together once all have imported.
 """
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,9 @@ def main() -> None:
         int(sys.argv[3]),
         float(sys.argv[4]),
     )
+    # Started in the background of a non-interactive shell, a process inherits an ignored SIGINT,
+    # and Python then never raises KeyboardInterrupt: the tests that send SIGINT need it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     config = SearchConfig("digits", study_name=study_name, trials=budget, pruner="none")
     study = open_study(config, open_storage(url))
     print("ready", flush=True)
