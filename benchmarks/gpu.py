@@ -75,6 +75,9 @@ def main() -> None:
     if not gpus and not args.allow_cpu:
         raise SystemExit("benchmark 7 needs an NVIDIA GPU (nvidia-smi lists none here)")
 
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    # Keras on JAX always compiles with XLA (search.hardware.use_xla): no setting turns it off.
+    settings = [s for s in SETTINGS if backend != "jax" or "CNNSEARCH_XLA" not in s[2]]
     with tempfile.TemporaryDirectory() as tmp:
         datasets = Path(tmp, "keras", "datasets")
         datasets.mkdir(parents=True)
@@ -82,14 +85,13 @@ def main() -> None:
         os.environ["KERAS_HOME"] = str(datasets.parent)
         rates = {
             label: trials_per_gpu_hour(tmp, i, per_gpu, env, args, gpus)
-            for i, (label, per_gpu, env) in enumerate(SETTINGS)
+            for i, (label, per_gpu, env) in enumerate(settings)
         }
     base = rates[SETTINGS[0][0]]
     figures = (
         f"{args.trials} trials of the convnet reference model, {args.epochs} epochs on "
         f"{args.train_size} CIFAR-shaped images, {gpus}× {gpu_name() if gpus else 'no GPU'}, "
-        "Keras on "
-        f"{os.environ.get('KERAS_BACKEND', 'tensorflow')}: "
+        f"Keras on {backend}{' (always XLA)' if backend == 'jax' else ''}: "
         + "; ".join(
             f"{label} {rate:.0f} trials/GPU-hour (×{rate / base:.2f})"
             for label, rate in rates.items()

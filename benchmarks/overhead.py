@@ -2,6 +2,7 @@
 and the uint8 + in-model scaling data path vs float32 arrays.
 
     python -m benchmarks.overhead [--dataset fashion_mnist] [--train-size 10000] [--epochs 3]
+                                   [--repeats 5]
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--train-size", type=int, default=10000)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -85,12 +86,15 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved, so machine noise hits both alike
         plain.append(time_plain(split, dataset, args.epochs))
         ours.append(time_cnnsearch(config, dataset))
-    ratio = statistics.median(o / p for o, p in zip(ours, plain, strict=True))
+    # The fastest of the repeats, as timeit advises: slower runs measure the other processes on
+    # this shared machine, which slow one run by up to a third.
+    ratio = min(ours) / min(plain)
     append_row(
         "1 overhead: one trial vs plain model.fit",
-        f"{args.dataset} {args.train_size} images, {args.epochs} epochs, median of "
-        f"{args.repeats}: cnnsearch {statistics.median(ours):.1f} s, plain "
-        f"{statistics.median(plain):.1f} s, ratio {ratio:.3f}",
+        f"{args.dataset} {args.train_size} images, {args.epochs} epochs, fastest of "
+        f"{args.repeats}: cnnsearch {min(ours):.2f} s, plain {min(plain):.2f} s, ratio "
+        f"{ratio:.3f} (medians {statistics.median(ours):.2f} s and "
+        f"{statistics.median(plain):.2f} s)",
         "ratio ≤ 1.05",
         ratio <= 1.05,
     )

@@ -52,9 +52,10 @@ def slot_holders(study: optuna.Study, in_trial: bool = False) -> tuple[list[int]
 def claim_slot(trial: optuna.Trial, budget: int) -> int:
     """Raise `OverBudget` when `trial` is not among the first `budget` slot holders.
 
-    Returns the slots that stay free even if every other running trial's worker starts one
-    more: while that is positive, this worker may start its next trial without reading the
-    study first (a wrong guess costs one over-budget trial, never the budget).
+    Returns the slots left if every other running trial's worker starts one more: while that is
+    positive, this worker starts its next trial without reading the study first. The guess is
+    wrong when other workers finish several short trials, or new ones join, meanwhile; then the
+    next trial's own claim fails, which costs that trial, never the budget.
     """
     holders, finished, _ = slot_holders(trial.study, in_trial=True)
     if trial.number in holders[budget:]:

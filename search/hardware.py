@@ -1,9 +1,9 @@
 """Which accelerator Keras trains on, and the GPU-side choices: XLA and mixed precision.
 
 Both choices are runtime settings, not part of a study's identity: workers on different machines
-of one study may differ. `CNNSEARCH_XLA` is `auto` (on GPUs only), `on` or `off`;
-`CNNSEARCH_PRECISION` is `float32` or `mixed` (float16 compute on GPUs, bfloat16 on CPUs, with
-float32 weights and a float32 softmax).
+of one study may differ. `CNNSEARCH_XLA` is `auto` (on GPUs only), `on` or `off`, and applies to
+TensorFlow: Keras on JAX always compiles with XLA. `CNNSEARCH_PRECISION` is `float32` or `mixed`
+(float16 compute on GPUs, bfloat16 on CPUs, with float32 weights and a float32 softmax).
 """
 
 from __future__ import annotations
@@ -45,8 +45,12 @@ def on_gpu() -> bool:
 
 
 def use_xla() -> bool:
-    """XLA pays off on GPUs; on this 2-core CPU it made a small CNN about 3x slower per epoch."""
+    """Whether models compile with XLA. Under TensorFlow it pays off on GPUs; on this 2-core CPU
+    it made a small CNN about 3x slower per epoch. JAX always compiles: without `jit_compile`,
+    Keras runs every JAX training step op by op."""
     choice = _setting(*XLA)
+    if keras.config.backend() == "jax":
+        return True
     return choice == "on" or (choice == "auto" and on_gpu())
 
 

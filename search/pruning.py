@@ -20,7 +20,8 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
             min_resource=1, max_resource=epochs, reduction_factor=3
         )
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+        # judged from the second epoch on, as before steps counted epochs trained
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2)
     if name == "none":
         return optuna.pruners.NopPruner()
     raise UsageError(f"unknown pruner {name!r}; choose asha, hyperband, median or none")

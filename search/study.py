@@ -128,9 +128,7 @@ def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study 
 def stored_config(study: optuna.Study) -> SearchConfig:
     attrs = _config_attrs(study)
     if attrs is None:
-        raise RunError(
-            f"study {study.study_name!r} was not created by cnnsearch (it has no stored config)"
-        )
+        raise _not_ours(study)
     return SearchConfig.from_attrs(attrs)
 
 
@@ -140,13 +138,17 @@ def _config_attrs(study: optuna.Study) -> dict | None:
     give_up = time.monotonic() + CONFIG_PATIENCE
     while (attrs := study.user_attrs.get(CONFIG_ATTR)) is None:
         if study.get_trials(deepcopy=False):
-            raise RunError(
-                f"study {study.study_name!r} was not created by cnnsearch (it has no stored config)"
-            )
+            raise _not_ours(study)
         if time.monotonic() > give_up:
             return None
         time.sleep(0.1)
     return attrs
+
+
+def _not_ours(study: optuna.Study) -> RunError:
+    return RunError(
+        f"study {study.study_name!r} was not created by cnnsearch (it has no stored config)"
+    )
 
 
 def finished_trials(study: optuna.Study, in_trial: bool = False) -> int:

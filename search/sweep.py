@@ -12,6 +12,7 @@ import optuna
 from optuna.trial import TrialState
 
 from errors import UsageError
+from search import hardware
 from search.config import SearchConfig
 from search.data import load
 from search.objective import Objective
@@ -159,6 +160,7 @@ def sweep(
 ) -> list[SweepRow]:
     """Run the sweep's missing runs (resuming a stored one) and return its lab table."""
     progress = progress or Progress()
+    hardware.check_settings()
     study = open_sweep(config, vary, repeats, open_storage(storage_url))
     progress.say(
         f"sweep [bold]{config.study}[/]: {vary.dimension} over "

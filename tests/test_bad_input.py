@@ -102,9 +102,18 @@ def test_usage_errors_exit_2_and_leave_the_study_alone(existing, args, fragment)
     check(args, 2, fragment, existing)
 
 
-def test_a_bad_machine_setting_exits_2_and_leaves_the_study_alone(existing, monkeypatch):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["optimize", "digits", *TINY],
+        ["worker", "digits-convnet"],
+        ["sweep", "digits", "--vary", "n_conv=1..2", "--repeats", "1", "--epochs", "1"],
+    ],
+    ids=["optimize", "worker", "sweep"],
+)
+def test_a_bad_machine_setting_exits_2_and_leaves_the_studies_alone(existing, monkeypatch, args):
     monkeypatch.setenv("CNNSEARCH_PRECISION", "half")
-    check(["optimize", "digits", *TINY], 2, "CNNSEARCH_PRECISION='half': choose one of", existing)
+    check(args, 2, "CNNSEARCH_PRECISION='half': choose one of", existing)
 
 
 def test_unreachable_database_exits_1_with_the_password_masked():

@@ -18,8 +18,18 @@ def float32_after():
     keras.config.set_dtype_policy("float32")
 
 
-def test_xla_is_on_for_gpus_only_unless_the_setting_says_otherwise(monkeypatch):
-    assert hardware.use_xla() is False  # this machine has no GPU
+@pytest.fixture
+def on_cpu(monkeypatch):
+    monkeypatch.setattr(hardware, "device_name", lambda: "cpu")
+
+
+@pytest.fixture
+def on_gpu(monkeypatch):
+    monkeypatch.setattr(hardware, "device_name", lambda: "gpu:0 NVIDIA H100")
+
+
+def test_xla_is_on_for_gpus_only_unless_the_setting_says_otherwise(monkeypatch, on_cpu):
+    assert hardware.use_xla() is False
     monkeypatch.setenv("CNNSEARCH_XLA", "on")
     assert hardware.use_xla() is True
     monkeypatch.setenv("CNNSEARCH_XLA", "maybe")
@@ -27,8 +37,21 @@ def test_xla_is_on_for_gpus_only_unless_the_setting_says_otherwise(monkeypatch):
         hardware.use_xla()
 
 
+def test_xla_is_on_on_a_gpu_and_always_under_jax(monkeypatch, on_gpu):
+    assert hardware.use_xla() is True
+    monkeypatch.setenv("CNNSEARCH_XLA", "off")
+    assert hardware.use_xla() is False
+    monkeypatch.setattr(keras.config, "backend", lambda: "jax")
+    assert hardware.use_xla() is True  # uncompiled, Keras on JAX would run op by op
+
+
+def test_mixed_precision_computes_in_float16_on_a_gpu(monkeypatch, on_gpu, float32_after):
+    monkeypatch.setenv("CNNSEARCH_PRECISION", "mixed")
+    assert hardware.apply_precision() == "mixed_float16"
+
+
 def test_mixed_precision_computes_in_bfloat16_on_a_cpu_with_a_float32_softmax(
-    monkeypatch, float32_after
+    monkeypatch, on_cpu, float32_after
 ):
     monkeypatch.setenv("CNNSEARCH_PRECISION", "mixed")
     assert hardware.apply_precision() == "mixed_bfloat16"
@@ -38,7 +61,7 @@ def test_mixed_precision_computes_in_bfloat16_on_a_cpu_with_a_float32_softmax(
 
 
 @pytest.mark.slow
-def test_a_mixed_precision_trial_trains_and_records_its_policy(monkeypatch, float32_after):
+def test_a_mixed_precision_trial_trains_and_records_its_policy(monkeypatch, on_cpu, float32_after):
     monkeypatch.setenv("CNNSEARCH_PRECISION", "mixed")
     config = SearchConfig("digits", epochs=2, train_size=300, sets=SMALL_MODEL, seed=0)
     study = optuna.create_study(direction="maximize")
