@@ -54,18 +54,22 @@ def sweep_repeats(study: optuna.Study) -> int | None:
     return None if sweep is None else sweep["repeats"]
 
 
-def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage) -> optuna.Study:
+def open_study(
+    config: SearchConfig, storage: optuna.storages.BaseStorage, attrs: dict | None = None
+) -> optuna.Study:
     """Create the study, or resume it when its stored config matches `config`.
 
     The trial budget and sampler settings are refreshed from `config`; the fields
     that define what the study measures must match, else a UsageError names the difference.
+    `attrs` (a sweep's grid) are stored before the config, so a worker that finds the config
+    finds them too.
     """
     existing = find_study(storage, config.study)
     # A config-less study without trials is one whose creator died before storing its config:
     # this process adopts it.
-    attrs = None if existing is None else _config_attrs(existing)
-    if attrs is not None:
-        differences = config.differences(SearchConfig.from_attrs(attrs))
+    stored = None if existing is None else _config_attrs(existing)
+    if stored is not None:
+        differences = config.differences(SearchConfig.from_attrs(stored))
         if differences:
             raise UsageError(
                 f"study {config.study!r} exists with another config: {'; '.join(differences)}. "
@@ -79,6 +83,8 @@ def open_study(config: SearchConfig, storage: optuna.storages.BaseStorage) -> op
         pruner=make_pruner(config.pruner_name, config.epochs),
         load_if_exists=True,
     )
+    for name, value in (attrs or {}).items():
+        study.set_user_attr(name, value)
     study.set_user_attr(CONFIG_ATTR, config.to_attrs())
     return study
 

@@ -17,7 +17,7 @@ from search.config import SearchConfig
 from search.data import load
 from search.objective import Objective
 from search.progress import Progress
-from search.study import SWEEP_ATTR, grid_sampler, open_study
+from search.study import SWEEP_ATTR, find_study, grid_sampler, open_study
 from search.workers import run_until_budget
 from spaces import get_space, reference_params
 from spaces.dimensions import Dimension, Value, narrow
@@ -136,16 +136,16 @@ def open_sweep(
     config: SearchConfig, vary: Vary, repeats: int, storage: optuna.storages.BaseStorage
 ) -> optuna.Study:
     """The sweep's study with a grid sampler over the values × repeat index."""
-    study = open_study(config, storage)
-    stored = study.user_attrs.get(SWEEP_ATTR)
     wanted = {"dimension": vary.dimension, "values": list(vary.values), "repeats": repeats}
+    existing = find_study(storage, config.study)
+    stored = None if existing is None else existing.user_attrs.get(SWEEP_ATTR)
     if stored is not None and stored != wanted:
         raise UsageError(
             f"study {config.study!r} swept {stored['dimension']}={stored['values']} with "
             f"{stored['repeats']} repeats; use the same --vary and --repeats to resume it, "
             "or --study NEW_NAME"
         )
-    study.set_user_attr(SWEEP_ATTR, wanted)
+    study = open_study(config, storage, attrs={SWEEP_ATTR: wanted})
     study.sampler = grid_sampler(wanted, config.seed)
     return study
 

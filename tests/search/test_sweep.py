@@ -4,7 +4,7 @@ from optuna.distributions import IntDistribution
 
 from errors import UsageError
 from search.progress import Progress
-from search.study import REPEAT
+from search.study import CONFIG_ATTR, REPEAT, SWEEP_ATTR
 from search.sweep import Vary, open_sweep, parse_vary, sweep_config, sweep_table
 from search.workers import join
 from spaces import convnet, reference_params
@@ -93,6 +93,22 @@ def test_a_stored_sweep_resumes_only_with_the_same_grid():
     open_sweep(config, vary, 2, storage)  # same grid: resumes
     with pytest.raises(UsageError, match="use the same --vary and --repeats"):
         open_sweep(sweep_config("digits", vary, 3, epochs=1), vary, 3, storage)
+
+
+def test_a_sweep_stores_its_grid_before_its_config(monkeypatch):
+    # A worker that finds the config (`search.study._config_attrs` waits for it) finds the grid.
+    order = []
+    store = optuna.Study.set_user_attr
+
+    def recorded(study: optuna.Study, key: str, value: object) -> None:
+        order.append(key)
+        store(study, key, value)
+
+    monkeypatch.setattr(optuna.Study, "set_user_attr", recorded)
+    vary = Vary("n_conv", (1, 2))
+    config = sweep_config("digits", vary, 2, epochs=1)
+    open_sweep(config, vary, 2, optuna.storages.InMemoryStorage())
+    assert order == [SWEEP_ATTR, CONFIG_ATTR]
 
 
 @pytest.mark.slow
