@@ -13,7 +13,6 @@ curves of the unpruned one.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import statistics
 import time
@@ -51,9 +50,9 @@ def run(pruner: str, args: argparse.Namespace, dataset) -> Run:
         val_fraction=args.val_fraction,
         sets=SETS,
         seed=args.seed,
+        study_name=f"pruning-{pruner}-{time.strftime('%H%M%S')}",
     )
     storage = open_storage(args.storage) if args.storage else optuna.storages.InMemoryStorage()
-    config = dataclasses.replace(config, study_name=f"pruning-{pruner}-{time.strftime('%H%M%S')}")
     study = open_study(config, storage)
     enqueue_reference(study, config)  # as `optimize` does for a new study
     started = time.perf_counter()
