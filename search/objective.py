@@ -168,7 +168,7 @@ def _freeze_what_exists() -> None:
     """Keep the objects that exist before the first trial (TensorFlow's half a million, the data)
     out of the garbage collector's sight: they live as long as the process, and the collection
     `clear_session` makes before every trial then scans only what trials left, taking 0.01 s
-    instead of 0.25 s (measured on this 2-core CPU; row "1 overhead" in benchmarks/RESULTS.md)."""
+    instead of 0.25 s (timed by hand on this 2-core CPU, not by a benchmark)."""
     gc.collect()
     gc.freeze()
 
