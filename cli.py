@@ -18,7 +18,6 @@ _LOADED = time.time()
 # with the command, before the slow imports); from the call when a command is invoked in-process.
 STARTED: float | None = None
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import optuna  # noqa: E402
 import typer  # noqa: E402
@@ -65,8 +64,16 @@ def _options(
             "--version", callback=_print_version, is_eager=True, help="print the version and exit"
         ),
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show TensorFlow's and absl's log lines too")
+    ] = False,
 ) -> None:
     """Hyperparameter search for convolutional image classifiers (Optuna + Keras 3)."""
+    from search.quiet import DEBUG_ENV, quiet_tensorflow
+
+    if debug:
+        os.environ[DEBUG_ENV] = "1"  # worker processes inherit it
+    quiet_tensorflow()  # before any command imports Keras
 
 
 Storage = Annotated[
@@ -151,8 +158,12 @@ def optimize(
     ],
     space: Annotated[str, typer.Option(help="search space")] = "convnet",
     trials: Annotated[
-        int, typer.Option(help="finished trials the study should hold in total")
-    ] = 20,
+        int | None,
+        typer.Option(
+            help="finished trials the study should hold in total "
+            "\\[default: 20; no limit with --timeout or --deadline]"
+        ),
+    ] = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -200,6 +211,17 @@ def optimize(
     data_dir: Annotated[
         str | None, typer.Option(help="notmnist: folder holding the tarball or its extraction")
     ] = None,
+    max_params: Annotated[
+        int | None,
+        typer.Option(help="prune models with more parameters before they train [default: none]"),
+    ] = None,
+    full_ranges: Annotated[
+        bool,
+        typer.Option(
+            help="search the labs' full ranges (every activation, optimizer, depth 1-10…) "
+            "instead of the parts that train in a few epochs (see `spaces`)"
+        ),
+    ] = False,
     storage: Storage = DEFAULT_URL,
     artifacts: Artifacts = DEFAULT_ARTIFACTS,
     gpus: Gpus = "all",
@@ -211,6 +233,7 @@ def optimize(
 
     Example: [bold]python cli.py optimize fashion_mnist --trials 30 --epochs 5 --set n_conv=2..6[/]
     """
+    slots = _slots(gpus, trials_per_gpu)  # --gpus none hides the GPUs before Keras loads
     from search.config import SearchConfig
     from search.deadline import resolve
     from search.progress import Progress
@@ -233,8 +256,9 @@ def optimize(
         image_size=image_size,
         color=color.value if color else None,
         data_dir=data_dir,
+        max_params=max_params,
+        full_ranges=full_ranges,
     )
-    slots = _slots(gpus, trials_per_gpu)
     progress = Progress(console, quiet=quiet)
     with _interruptible():
         summary = run(config, storage, artifacts, progress, deadline=until, slots=slots)
@@ -254,10 +278,10 @@ def worker(
 
     Example: [bold]python cli.py worker cifar10-convnet --storage postgresql+psycopg://user:pw@db/cnnsearch[/]
     """
+    slots = _slots(gpus, trials_per_gpu)  # --gpus none hides the GPUs before Keras loads
     from search.progress import Progress
     from search.workers import join
 
-    slots = _slots(gpus, trials_per_gpu)
     with _interruptible():
         summary = join(study, storage, artifacts, Progress(console, quiet=quiet), slots=slots)
     _print_summary(summary, storage)
@@ -297,11 +321,13 @@ def dashboard(
     """
     from search.dashboard import serve
 
-    console.print(
-        f"optuna-dashboard on http://{host}:{port} for {mask_password(storage)} (Ctrl-C stops)"
-    )
+    def announce() -> None:
+        console.print(
+            f"optuna-dashboard on http://{host}:{port} for {mask_password(storage)} (Ctrl-C stops)"
+        )
+
     with contextlib.suppress(KeyboardInterrupt):
-        serve(storage, artifacts, host, port)
+        serve(storage, artifacts, host, port, announce=announce)
 
 
 def _slots(gpus: str, trials_per_gpu: int) -> list[dict[str, str]]:
@@ -323,10 +349,12 @@ def _interruptible():
 
 
 def _print_summary(summary, storage: str) -> None:
-    reason = "budget met" if summary.stopped_by == "budget" else "deadline reached"
+    reason = {"budget": "budget met", "exhausted": "space exhausted"}.get(
+        summary.stopped_by, "deadline reached"
+    )
+    of = "" if summary.budget is None else f" of {summary.budget}"
     console.print(
-        f"study [bold]{summary.study}[/]: {summary.finished} of {summary.budget} trials "
-        f"finished ({reason})"
+        f"study [bold]{summary.study}[/]: {summary.finished}{of} trials finished ({reason})"
     )
     _print_best(summary.study, storage)
 

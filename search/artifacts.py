@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import optuna
+from optuna.artifacts.exceptions import ArtifactNotFound
+from optuna.trial import FrozenTrial
+
+if TYPE_CHECKING:
+    import keras
 
 MODEL_ARTIFACT_ATTR = "model_artifact_id"
 CURVE_ARTIFACT_ATTR = "curve_artifact_id"
@@ -38,6 +43,26 @@ def save_best(
                 artifact_store=store, file_path=str(path), study_or_trial=trial
             )
             trial.set_user_attr(attr, artifact_id)
+
+
+def load_model(
+    trial: FrozenTrial, store: optuna.artifacts.FileSystemArtifactStore
+) -> keras.Model | None:
+    """The model `trial` saved to `store`, or None when it saved none there."""
+    artifact_id = trial.user_attrs.get(MODEL_ARTIFACT_ATTR)
+    if artifact_id is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"trial-{trial.number}.keras"
+        try:
+            optuna.artifacts.download_artifact(
+                artifact_store=store, file_path=str(path), artifact_id=artifact_id
+            )
+        except ArtifactNotFound:  # another machine's artifact folder, or a deleted one
+            return None
+        import keras
+
+        return keras.models.load_model(path)
 
 
 def plot_curves(history: dict[str, list[float]], path: Path) -> Path:

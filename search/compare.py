@@ -17,7 +17,7 @@ def compare_studies(names: list[str], storage_url: str) -> list[dict[str, Any]]:
     accuracy, parameter count and seconds per epoch."""
     if len(names) < 2:
         raise UsageError("compare needs at least two studies, for example: compare STUDY1 STUDY2")
-    storage = open_storage(storage_url)
+    storage = open_storage(storage_url, read_only=True)
     return [study_row(load_study(storage, name)) for name in names]
 
 

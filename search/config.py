@@ -8,7 +8,8 @@ from typing import Any
 
 from errors import UsageError
 from search.data import canonical_name, check_options
-from spaces import Bounds, get_space, parse_sets
+from spaces import Bounds, get_space
+from spaces.dimensions import search_bounds
 
 SAMPLERS = ("tpe", "random", "gp", "cmaes")
 PRUNERS = ("asha", "hyperband", "median", "none")
@@ -29,7 +30,10 @@ IDENTITY = (
     "val_fraction",
     "image_size",
     "color",
+    "seed",
+    "full_ranges",
 )
+DEFAULT_TRIALS = 20  # the budget of a run without --trials and without a time limit
 COLORS = ("grayscale", "rgb")
 
 
@@ -42,7 +46,7 @@ class SearchConfig:
     dataset: str
     space: str = "convnet"
     study_name: str | None = None
-    trials: int = 20
+    trials: int | None = None  # None: DEFAULT_TRIALS, or no limit in a timed run
     epochs: int = 10
     sampler: str = "tpe"
     pruner: str | None = None  # None: asha, or none for multi-objective studies
@@ -55,6 +59,10 @@ class SearchConfig:
     image_size: int | None = None
     color: str | None = None
     data_dir: str | None = None
+    # The labs' full ranges instead of the default searched part of each dimension.
+    full_ranges: bool = False
+    # Models with more parameters are pruned before training (KerasTuner's max_model_size).
+    max_params: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset", canonical_name(self.dataset))
@@ -71,7 +79,14 @@ class SearchConfig:
             f"unknown --color {self.color!r}; choose one of {', '.join(COLORS)}",
         )
         self.bounds  # noqa: B018 - parses --set, raising on bad input
-        _check(self.trials >= 1, f"--trials must be at least 1, got {self.trials}")
+        _check(
+            self.trials is None or self.trials >= 1,
+            f"--trials must be at least 1, got {self.trials}",
+        )
+        _check(
+            self.max_params is None or self.max_params >= 1,
+            f"--max-params must be a positive number of parameters, got {self.max_params}",
+        )
         _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
         _check(
             0 < self.val_fraction < 1,
@@ -117,7 +132,9 @@ class SearchConfig:
 
     @property
     def bounds(self) -> Bounds:
-        return parse_sets(self.sets, get_space(self.space).DIMENSIONS, self.space)
+        return search_bounds(
+            self.sets, get_space(self.space).DIMENSIONS, self.space, full=self.full_ranges
+        )
 
     @property
     def data_options(self) -> dict[str, Any]:
@@ -131,6 +148,13 @@ class SearchConfig:
     @property
     def pruner_name(self) -> str:
         return self.pruner or ("none" if self.multi_objective else DEFAULT_PRUNER)
+
+    def budget(self, timed: bool) -> int | None:
+        """Finished trials the study should hold: --trials; without it DEFAULT_TRIALS, or no
+        limit (None) while the study has a deadline, whose time is then the budget."""
+        if self.trials is not None:
+            return self.trials
+        return None if timed else DEFAULT_TRIALS
 
     @property
     def directions(self) -> list[str]:

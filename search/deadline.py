@@ -19,6 +19,12 @@ import optuna
 from errors import UsageError
 
 DEADLINE_ATTR = "cnnsearch_deadline"
+# When the search stops proposing new trials and the time left trains the best one on.
+SEARCH_UNTIL_ATTR = "cnnsearch_search_until"
+# The share of a time limit kept to train the winner on (FLAML's retrain_full="budget"): a search
+# beats "train one good model for the whole time" only if its best also gets that training.
+RESERVE = 0.25
+MAX_TIMEOUT = 366 * 24 * 3600.0
 FIRST_EPOCH_ATTR = "first_epoch_seconds"
 STOPPED_BY_ATTR = "stopped_by"
 FORMAT_HINT = "an ISO-8601 time with a zone, like 2026-12-01T18:00Z or 2026-12-01T19:00+01:00"
@@ -50,8 +56,11 @@ def resolve(timeout: float | None, deadline: str | None, started: float) -> date
     if timeout is not None and deadline is not None:
         raise UsageError("give --timeout or --deadline, not both")
     if timeout is not None:
-        if timeout <= 0:
-            raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}")
+        if not 0 < timeout <= MAX_TIMEOUT:  # also refuses nan
+            raise UsageError(
+                f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:.0f} "
+                f"(a year), got {timeout}"
+            )
         return datetime.fromtimestamp(started + timeout, UTC)
     return None if deadline is None else parse_deadline(deadline)
 
@@ -63,7 +72,15 @@ def read_deadline(study: optuna.Study) -> datetime | None:
 
 
 def set_deadline(study: optuna.Study, when: datetime | None) -> None:
+    """Store `when` as the study's deadline, the search ending RESERVE of the time before it."""
+    until = None if when is None else when.timestamp() - RESERVE * max(when.timestamp() - now(), 0)
+    study.set_user_attr(SEARCH_UNTIL_ATTR, until)
     study.set_user_attr(DEADLINE_ATTR, None if when is None else when.isoformat())
+
+
+def search_until(study: optuna.Study) -> float | None:
+    """When the study stops searching (seconds since the epoch); None without a deadline."""
+    return study.user_attrs.get(SEARCH_UNTIL_ATTR)
 
 
 def apply_deadline(study: optuna.Study, asked: datetime | None) -> tuple[datetime | None, str]:

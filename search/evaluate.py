@@ -4,8 +4,9 @@ The model is the one the trial saved to the artifact store, or, when it saved no
 retrained from the trial's params and seed the way the objective trained it (TensorFlow on CPU
 is not bit-for-bit deterministic, so a retrained model may differ slightly).
 
-Finished trials cannot take new user attrs in Optuna, so the result is stored in the study's
-user attrs under `test_evaluation:<trial number>`, where `report` finds it.
+The test set is loaded with the study's data options (image size, color, data folder), exactly
+as its trials loaded it. The result is stored with the study (`search.evaluations`): as a user
+attr, where `report` finds it, and as the study's optuna-dashboard note.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import keras
 import numpy as np
 import optuna
 from optuna.artifacts.exceptions import ArtifactNotFound
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 from sklearn.metrics import classification_report, confusion_matrix
 
-from errors import UsageError
 from search import hardware
 from search.artifacts import MODEL_ARTIFACT_ATTR
 from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
+from search.evaluations import choose_trial, store_evaluation
 from search.objective import EARLY_STOP_PATIENCE, LR_PATIENCE
 from search.progress import Progress
 from search.pruning import MONITOR
@@ -34,8 +35,6 @@ from search.study import load_study, stored_config
 from spaces import get_space
 from spaces.build import build_model, compile_model
 from storage import open_artifact_store, open_storage
-
-EVALUATION_PREFIX = "test_evaluation:"
 
 
 @dataclass(frozen=True)
@@ -67,35 +66,15 @@ def evaluate_trial(
     study = load_study(open_storage(storage_url), study_name)
     trial = choose_trial(study, trial_number)
     config = stored_config(study)
-    dataset = load(config.dataset)
+    dataset = load(config.dataset, **config.data_options)
     model = saved_model(trial, artifacts)
     source = "saved model"
     if model is None:
         progress.say(f"trial {trial.number} saved no model here; retraining it from its params …")
         model, source = retrain(trial, config, dataset), "retrained"
     evaluation = score(model, dataset, study_name, trial.number, source)
-    study.set_user_attr(f"{EVALUATION_PREFIX}{trial.number}", evaluation.to_dict())
+    store_evaluation(study, evaluation.to_dict())
     return evaluation
-
-
-def choose_trial(study: optuna.Study, number: int | None) -> FrozenTrial:
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if number is None:
-        if not complete:
-            raise UsageError(
-                f"study {study.study_name!r} has no completed trial to evaluate; "
-                "run `optimize` on it first"
-            )
-        return max(study.best_trials, key=lambda t: t.values[0])
-    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
-    if number not in by_number or by_number[number].state != TrialState.COMPLETE:
-        state = by_number[number].state.name.lower() if number in by_number else "missing"
-        examples = ", ".join(str(t.number) for t in complete[:5]) or "none yet"
-        raise UsageError(
-            f"trial {number} of {study.study_name!r} is {state}; evaluate a completed trial "
-            f"(for example {examples}) or leave out --trial for the best"
-        )
-    return by_number[number]
 
 
 def saved_model(trial: FrozenTrial, artifacts: str) -> keras.Model | None:
@@ -162,9 +141,3 @@ def score(model: keras.Model, dataset: Dataset, study: str, trial: int, source: 
         report_text=classification_report(dataset.y_test, predicted, **kwargs),
         confusion=confusion_matrix(dataset.y_test, predicted, labels=labels).tolist(),
     )
-
-
-def stored_evaluations(study: optuna.Study) -> list[dict[str, Any]]:
-    """The evaluations `evaluate` stored with the study, by trial number."""
-    found = [v for k, v in study.user_attrs.items() if k.startswith(EVALUATION_PREFIX)]
-    return sorted(found, key=lambda e: e["trial"])

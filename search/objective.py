@@ -10,10 +10,14 @@ import time
 import keras
 import numpy as np
 import optuna
+from optuna.trial import FrozenTrial
 
 from search import hardware
-from search.artifacts import is_new_best, save_best
+from search.artifacts import is_new_best, load_model, save_best
+from search.budget import CONTINUES_ATTR
 from search.config import SearchConfig
+from search.continuation import CONTINUE_EPOCHS, CONTINUE_PATIENCE, continued_trial
+from search.cost import CostGuard, check_params, share_left
 from search.data import Dataset, split_validation
 from search.deadline import (
     STOPPED_BY_ATTR,
@@ -22,12 +26,15 @@ from search.deadline import (
     FirstEpochTimer,
     now,
     read_deadline,
+    search_until,
 )
 from search.progress import EpochReporter, Progress
-from search.pruning import MONITOR, pruning_callback
+from search.proposals import check_duplicate
+from search.pruners import first_rung
+from search.pruning import MONITOR, EpochPruning, pruning_callback
 from search.restart import rss_mb
 from search.study import REPEAT, finished_trials
-from spaces import get_space
+from spaces import Spec, get_space
 from spaces.build import SpecError, build_model, compile_model
 
 EARLY_STOP_PATIENCE = 3
@@ -41,6 +48,9 @@ class TrialFailed(Exception):
 
 class Objective:
     """The callable Optuna runs per trial; built once per process, data loaded once.
+
+    A trial trains a new configuration; one that carries the user attr `continues` (queued at
+    the end of a timed run, `search.continuation`) trains that trial's model on instead.
 
     Example:
         >>> objective = Objective(SearchConfig("digits", epochs=2), search.data.load("digits"))
@@ -67,32 +77,183 @@ class Objective:
         self.artifact_store = artifact_store
         _freeze_what_exists()
 
+    @property
+    def first_rung(self) -> int:
+        """Epochs before a pruner first judges a trial, for this training set's size."""
+        return first_rung(len(self.split.y_train))
+
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         started = now()
         keras.backend.clear_session()  # with a garbage collection, of what trials left only
         precision = hardware.apply_precision()
         spec = self.space.suggest_spec(trial, self.bounds)
+        if CONTINUES_ATTR in trial.user_attrs:
+            return self._continue(trial, spec, precision)
+        check_duplicate(trial)
         self.progress.trial_started(
             trial,
             finished_trials(trial.study, in_trial=True),
-            self.config.trials,
+            self.config.budget(read_deadline(trial.study) is not None),
             self.config.epochs,
         )
-        seed = self.trial_seed(trial)
+        self._record_machine(trial, self.trial_seed(trial), precision)
+        model = self._build(trial, spec)
+        check_params(trial, trial.user_attrs["n_params"], self.config.max_params)
+        early_stopping = _early_stopping(EARLY_STOP_PATIENCE)
+        history, cut = self._train(
+            trial,
+            model,
+            spec.train.batch_size,
+            epochs=self.config.epochs,
+            callbacks=[
+                FirstEpochTimer(trial, started),
+                *self._cost_guard(trial),
+                pruning_callback(trial, self.config.multi_objective),
+                early_stopping,
+            ],
+        )
+        if cut and not self._leads(trial, history):
+            raise DeadlineReached("stopped by the study's deadline")
+        if cut and early_stopping.best_weights is not None:
+            model.set_weights(early_stopping.best_weights)  # the deadline came mid-epoch
+        return self._result(trial, model, history, spec)
+
+    def trial_seed(self, trial: optuna.Trial) -> int:
+        """Seed for this trial's weights and batch order. In a sweep (`repeats` given), repeat r
+        gets the same seed for every value, so values differ only by the value."""
+        if self.repeats is None:
+            index = trial.number
+        else:
+            index = trial.suggest_int(REPEAT, 0, self.repeats - 1)
+        return (self.config.seed or 0) * 100_003 + index
+
+    def _continue(self, trial: optuna.Trial, spec: Spec, precision: str) -> float:
+        """Train trial `continues`'s model on until the deadline or until it stops improving
+        (a patient early stop), from its saved model, or from scratch where it saved none."""
+        original = continued_trial(trial)
+        model, initial_epoch = self._continued_model(trial, original, spec, precision)
+        self.progress.trial_started(
+            trial,
+            finished_trials(trial.study, in_trial=True),
+            self.config.budget(timed=True),
+            initial_epoch + CONTINUE_EPOCHS,
+        )
+        early_stopping = _early_stopping(CONTINUE_PATIENCE)
+        history, cut = self._train(
+            trial,
+            model,
+            spec.train.batch_size,
+            epochs=initial_epoch + CONTINUE_EPOCHS,
+            initial_epoch=initial_epoch,
+            callbacks=[EpochPruning(trial, prune=False), early_stopping],
+        )
+        if not history.history.get(MONITOR):
+            raise DeadlineReached("the deadline came before a first epoch ended")
+        if cut and early_stopping.best_weights is not None:
+            model.set_weights(early_stopping.best_weights)
+        return self._result(trial, model, history, spec)
+
+    def _continued_model(
+        self, trial: optuna.Trial, original: FrozenTrial, spec: Spec, precision: str
+    ) -> tuple[keras.Model, int]:
+        seed = int(original.user_attrs.get("seed", self.trial_seed(trial)))
+        self._record_machine(trial, seed, precision)
+        model = None if self.artifact_store is None else load_model(original, self.artifact_store)
+        if model is None:
+            return self._build(trial, spec), 0
+        model.jit_compile = hardware.use_xla()
+        trial.set_user_attr("n_params", int(model.count_params()))
+        return model, int(original.user_attrs.get("epochs_run", 0))
+
+    def _record_machine(self, trial: optuna.Trial, seed: int, precision: str) -> None:
         keras.utils.set_random_seed(seed)
         trial.set_user_attr("seed", seed)
         trial.set_user_attr("device", hardware.device_name())
         trial.set_user_attr("backend", keras.config.backend())
         trial.set_user_attr("precision", precision)
         trial.set_user_attr("host", socket.gethostname())
+        trial.set_user_attr("n_classes", self.dataset.n_classes)  # chance is 1/n_classes
+
+    def _build(self, trial: optuna.Trial, spec: Spec) -> keras.Model:
         try:
             model = build_model(spec.model, self.dataset.input_shape, self.dataset.n_classes)
         except SpecError as e:
             fail(trial, f"spec cannot be built: {e}")
         compile_model(model, spec.train, jit_compile=hardware.use_xla())
         trial.set_user_attr("n_params", int(model.count_params()))
+        return model
 
-        history = self._fit(trial, model, spec.train.batch_size, started)
+    def _cost_guard(self, trial: optuna.Trial) -> list[keras.callbacks.Callback]:
+        """A `CostGuard` in a timed run: a trial may spend a share of the search time left."""
+        until = search_until(trial.study)
+        if until is None:
+            return []
+        share = len(self.split.y_val) / len(self.split.y_train)
+        return [CostGuard(trial, self.config.epochs, share, lambda: share_left(until))]
+
+    def _leads(self, trial: optuna.Trial, history: keras.callbacks.History) -> bool:
+        """Whether a trial the deadline cut beats every completed trial: then it is the best
+        model found, and completes at its best epoch instead of being pruned."""
+        curve = history.history.get(MONITOR, [])
+        if self.config.multi_objective or not curve:
+            return False
+        return is_new_best(trial, max(curve))
+
+    def _train(
+        self,
+        trial: optuna.Trial,
+        model: keras.Model,
+        batch_size: int,
+        epochs: int,
+        callbacks: list[keras.callbacks.Callback],
+        initial_epoch: int = 0,
+    ) -> tuple[keras.callbacks.History, bool]:
+        """Fit with the callbacks every trial has; returns the history and whether the study's
+        deadline cut the training (between two batches)."""
+        deadline = read_deadline(trial.study)
+        history = keras.callbacks.History()
+        callbacks = [
+            history,
+            *([DeadlineCallback(deadline)] if deadline is not None else []),
+            StopOnNaN(),
+            EpochReporter(self.progress, epochs),
+            *callbacks,
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
+        ]
+        started, cut = time.perf_counter(), False
+        try:
+            model.fit(
+                self.split.x_train,
+                self.split.y_train,
+                validation_data=(self.split.x_val, self.split.y_val),
+                initial_epoch=initial_epoch,
+                epochs=epochs,
+                batch_size=batch_size,
+                verbose=0,
+                callbacks=callbacks,
+            )
+        except DeadlineReached:
+            # A trial stopped inside its first epoch has nothing reported: finishing the epoch
+            # or validating would overrun.
+            trial.set_user_attr(STOPPED_BY_ATTR, "deadline")
+            cut = True
+        finally:
+            seconds = time.perf_counter() - started
+            epochs_run = len(history.history.get("loss", []))
+            trial.set_user_attr("epochs_run", epochs_run)
+            trial.set_user_attr("train_seconds", round(seconds, 3))
+            trial.set_user_attr("seconds_per_epoch", round(seconds / max(epochs_run, 1), 3))
+            trial.set_user_attr("rss_mb", round(rss_mb()))
+        return history, cut
+
+    def _result(
+        self,
+        trial: optuna.Trial,
+        model: keras.Model,
+        history: keras.callbacks.History,
+        spec: Spec,
+    ) -> float | tuple[float, ...]:
+        """The trial's values at its best epoch; a new best saves its model."""
         losses = history.history.get("loss", [])
         if any(not math.isfinite(v) for v in losses):
             fail(
@@ -113,55 +274,11 @@ class Objective:
         result = tuple(values[o] for o in self.config.objectives)
         return result[0] if len(result) == 1 else result
 
-    def trial_seed(self, trial: optuna.Trial) -> int:
-        """Seed for this trial's weights and batch order. In a sweep (`repeats` given), repeat r
-        gets the same seed for every value, so values differ only by the value."""
-        if self.repeats is None:
-            index = trial.number
-        else:
-            index = trial.suggest_int(REPEAT, 0, self.repeats - 1)
-        return (self.config.seed or 0) * 100_003 + index
 
-    def _fit(
-        self, trial: optuna.Trial, model: keras.Model, batch_size: int, started: float
-    ) -> keras.callbacks.History:
-        deadline = read_deadline(trial.study)
-        callbacks = [
-            *([DeadlineCallback(deadline)] if deadline is not None else []),
-            FirstEpochTimer(trial, started),
-            StopOnNaN(),
-            EpochReporter(self.progress, self.config.epochs),
-            pruning_callback(trial, self.config.multi_objective),
-            keras.callbacks.EarlyStopping(
-                monitor=MONITOR, patience=EARLY_STOP_PATIENCE, restore_best_weights=True
-            ),
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
-        ]
-        history = keras.callbacks.History()
-        started = time.perf_counter()
-        try:
-            model.fit(
-                self.split.x_train,
-                self.split.y_train,
-                validation_data=(self.split.x_val, self.split.y_val),
-                epochs=self.config.epochs,
-                batch_size=batch_size,
-                verbose=0,
-                callbacks=[history, *callbacks],
-            )
-        except DeadlineReached:
-            # Pruned at its last reported epoch, curve kept; a trial stopped inside its first
-            # epoch has nothing reported: finishing the epoch or validating would overrun.
-            trial.set_user_attr(STOPPED_BY_ATTR, "deadline")
-            raise
-        finally:
-            seconds = time.perf_counter() - started
-            epochs_run = len(history.history.get("loss", []))
-            trial.set_user_attr("epochs_run", epochs_run)
-            trial.set_user_attr("train_seconds", round(seconds, 3))
-            trial.set_user_attr("seconds_per_epoch", round(seconds / max(epochs_run, 1), 3))
-            trial.set_user_attr("rss_mb", round(rss_mb()))
-        return history
+def _early_stopping(patience: int) -> keras.callbacks.EarlyStopping:
+    return keras.callbacks.EarlyStopping(
+        monitor=MONITOR, patience=patience, restore_best_weights=True
+    )
 
 
 def _freeze_what_exists() -> None:

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import optuna
 from optuna_integration.keras import KerasPruningCallback
 
-from errors import UsageError
-
 MONITOR = "val_accuracy"
-
-
-def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
-    """Optuna's pruner for `name`, with rungs measured in epochs trained (see `EpochPruning`)."""
-    if name == "asha":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
-    if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(
-            min_resource=1, max_resource=epochs, reduction_factor=3
-        )
-    if name == "median":
-        # judged from the second epoch on, as before steps counted epochs trained
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2)
-    if name == "none":
-        return optuna.pruners.NopPruner()
-    raise UsageError(f"unknown pruner {name!r}; choose asha, hyperband, median or none")
 
 
 def pruning_callback(trial: optuna.Trial, multi_objective: bool) -> keras.callbacks.Callback:
@@ -35,22 +19,53 @@ def pruning_callback(trial: optuna.Trial, multi_objective: bool) -> keras.callba
     return EpochPruning(trial)
 
 
+class RungWarning:
+    """Says once when most trials a pruner stopped at its first rung were still at chance: the
+    rung judges before models learn, and the search throws good ones away. Call it with every
+    finished trial."""
+
+    JUDGED = 6  # trials pruned at the first rung before the warning may come
+
+    def __init__(self, rung: int, n_classes: int, progress: Any) -> None:
+        self.rung, self.chance = rung, 1.5 / n_classes
+        self.progress, self.said = progress, False
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if self.said or trial.state != optuna.trial.TrialState.PRUNED:
+            return
+        at_rung = [
+            t.intermediate_values.get(self.rung)
+            for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,))
+            if t.last_step == self.rung
+        ]
+        at_chance = sum(v is not None and v <= self.chance for v in at_rung)
+        if len(at_rung) >= self.JUDGED and 2 * at_chance > len(at_rung):
+            self.said = True
+            self.progress.say(
+                f"[yellow]warning:[/] {at_chance} of the {len(at_rung)} trials pruned after "
+                f"epoch {self.rung} were still at chance: the pruner judges before models "
+                "learn. Give more epochs (--epochs), more images (--train-size), or "
+                "--pruner none"
+            )
+
+
 class EpochPruning(KerasPruningCallback):
     """Optuna's Keras callback, reporting at step = epochs trained (1 after the first epoch).
 
     The integration reports Keras' 0-based epoch index, so a pruner's first rung at
     min_resource=1 would come only after two epochs, and a rung could fall on the last epoch,
     pruning a trial that has finished training. Here the first rung follows the first epoch, and
-    the last epoch is reported but never pruned: the trial completes.
+    the last epoch is reported but never pruned: the trial completes. With `prune` off, every
+    epoch is only reported (a continued trial's learning curve).
     """
 
-    def __init__(self, trial: optuna.Trial) -> None:
+    def __init__(self, trial: optuna.Trial, prune: bool = True) -> None:
         super().__init__(trial, MONITOR)
-        self.trial = trial
+        self.trial, self.prune = trial, prune
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         trained = epoch + 1
-        if trained < self.params["epochs"]:
+        if self.prune and trained < self.params["epochs"]:
             super().on_epoch_end(trained, logs)
         elif logs and MONITOR in logs:
             self.trial.report(float(logs[MONITOR]), step=trained)

@@ -4,36 +4,47 @@ TensorFlow keeps about 4 MB per `model.fit` for the life of the process, even af
 `keras.backend.clear_session()` and `gc.collect()` (measured with a plain Keras loop), so a worker
 running hundreds of trials grows without bound. Between trials, a worker whose resident memory
 has grown past a limit since its first trial execs `cli.py worker STUDY`: the same PID, a fresh
-interpreter, and the study resumes from its stored config, budget and deadline.
+interpreter, and the study resumes from its stored config, budget and deadline. The new process
+inherits the environment, so it keeps the GPU its slot chose (`CUDA_VISIBLE_DEVICES`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from errors import UsageError
+from storage import STORAGE_ENV
 
 CLI = Path(__file__).resolve().parents[1] / "cli.py"
 LIMIT_ENV = "CNNSEARCH_RESTART_MB"
 DEFAULT_LIMIT_MB = 100.0
 
 
-def worker_command(study: str, storage_url: str, artifacts: str, quiet: bool) -> list[str]:
-    """The command line that joins `study` as one more worker."""
-    return [
-        sys.executable,
-        str(CLI),
-        "worker",
-        study,
-        "--storage",
-        storage_url,
-        "--artifacts",
-        artifacts,
-        *(["-q"] if quiet else []),
-    ]
+@dataclass(frozen=True)
+class WorkerCommand:
+    """A `cli.py worker` process: its argv, and what it adds to the environment it starts in.
+
+    The storage URL travels in the environment (`$CNNSEARCH_STORAGE`, which `--storage` reads):
+    every user on the machine can read a process's argv (`ps`, `/proc/PID/cmdline`), only its
+    owner its environment.
+    """
+
+    argv: list[str]
+    env: dict[str, str]
+
+    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` with this command's additions."""
+        return {**base, **self.env}
+
+
+def worker_command(study: str, storage_url: str, artifacts: str, quiet: bool) -> WorkerCommand:
+    """The process that joins `study` as one more worker, with the same storage and artifacts."""
+    argv = [sys.executable, str(CLI), "worker", study, "--artifacts", artifacts]
+    return WorkerCommand(argv + (["-q"] if quiet else []), {STORAGE_ENV: storage_url})
 
 
 def rss_mb() -> float:
@@ -69,15 +80,15 @@ class Restarter:
 
     def __init__(
         self,
-        command: list[str],
+        command: WorkerCommand,
         say: Callable[[str], None],
         limit: float | None = None,
         memory: Callable[[], float] = rss_mb,
-        execv: Callable[[str, list[str]], None] = os.execv,
+        execve: Callable[[str, list[str], dict[str, str]], None] = os.execve,
     ) -> None:
         self.command, self.say = command, say
         self.limit = limit_mb() if limit is None else limit
-        self.memory, self.execv = memory, execv
+        self.memory, self.execve = memory, execve
         self.baseline: float | None = None
 
     def __call__(self) -> None:
@@ -93,4 +104,5 @@ class Restarter:
             )
             sys.stdout.flush()
             sys.stderr.flush()
-            self.execv(self.command[0], self.command)
+            argv = self.command.argv
+            self.execve(argv[0], argv, self.command.environment(os.environ))

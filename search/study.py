@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+import warnings
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import optuna
+from optuna.trial import FrozenTrial, TrialState
 
 from errors import RunError, UsageError
 from search.budget import counts, read_trials
 from search.config import SearchConfig
-from search.pruning import make_pruner
-from spaces import get_space
+from search.pruners import make_pruner
 
 CONFIG_ATTR = "cnnsearch_config"
 SWEEP_ATTR = "cnnsearch_sweep"  # a sweep's grid: {"dimension", "values", "repeats"}
@@ -21,14 +25,23 @@ CONFIG_PATIENCE = 15.0
 
 
 def make_sampler(name: str, seed: int | None, multi_objective: bool) -> optuna.samplers.BaseSampler:
+    """The sampler `name`; with a seed, each trial's proposals come from a seed of their own
+    (`PerTrialSeed`), so restarted and parallel workers never replay each other's draws."""
+    make = _sampler_factory(name, multi_objective)
+    return make(seed) if seed is None else PerTrialSeed(make, seed)
+
+
+def _sampler_factory(
+    name: str, multi_objective: bool
+) -> Callable[[int | None], optuna.samplers.BaseSampler]:
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
+        return lambda seed: optuna.samplers.TPESampler(seed=seed)
     if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+        return lambda seed: optuna.samplers.RandomSampler(seed=seed)
     if name == "cmaes":
         if multi_objective:
             raise UsageError("the cmaes sampler is single-objective; use tpe for --objectives")
-        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+        return lambda seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     if name == "gp":
         try:
             import torch  # noqa: F401 - GPSampler needs it
@@ -36,8 +49,50 @@ def make_sampler(name: str, seed: int | None, multi_objective: bool) -> optuna.s
             raise UsageError(
                 "the gp sampler needs PyTorch: pip install torch (or use tpe)"
             ) from None
-        return optuna.samplers.GPSampler(seed=seed)
+        return lambda seed: optuna.samplers.GPSampler(seed=seed)
     raise UsageError(f"unknown sampler {name!r}; choose tpe, random, gp or cmaes")
+
+
+class PerTrialSeed(optuna.samplers.BaseSampler):
+    """A sampler seeded anew before every trial, from the study's seed and the trial's number.
+
+    A seeded sampler replays its draws in every process that builds it: a worker that restarts
+    (search.restart) or a second worker given the same --seed proposes the very trials the first
+    one did. Trial numbers are unique within a study, so seeding from them gives every trial its
+    own draws, and one process with a fixed seed still proposes the same trials on every run.
+    """
+
+    def __init__(self, make: Callable[[int | None], optuna.samplers.BaseSampler], seed: int):
+        self._make, self._seed = make, seed
+        self._sampler = make(seed)
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._sampler = self._make(trial_seed(self._seed, trial.number))
+        self._sampler.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict:
+        return self._sampler.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict) -> dict:
+        return self._sampler.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: Any
+    ) -> Any:
+        return self._sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any
+    ) -> None:
+        self._sampler.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._sampler.reseed_rng()
+
+
+def trial_seed(seed: int, number: int) -> int:
+    """A seed for trial `number` of a study seeded with `seed`, independent of its neighbours'."""
+    return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
 
 
 def grid_sampler(sweep: dict, seed: int | None) -> optuna.samplers.GridSampler:
@@ -62,44 +117,51 @@ def open_study(
     The trial budget and sampler settings are refreshed from `config`; the fields
     that define what the study measures must match, else a UsageError names the difference.
     `attrs` (a sweep's grid) are stored before the config, so a worker that finds the config
-    finds them too.
+    finds them too. Of several processes creating one study at once, one creates it (the
+    storage's unique study name decides) and the others compare their config with its.
     """
-    existing = find_study(storage, config.study)
-    # A config-less study without trials is one whose creator died before storing its config:
-    # this process adopts it.
-    stored = None if existing is None else _config_attrs(existing)
-    if stored is not None:
-        differences = config.differences(SearchConfig.from_attrs(stored))
-        if differences:
-            raise UsageError(
-                f"study {config.study!r} exists with another config: {'; '.join(differences)}. "
-                "Use the same options to resume it, or --study NEW_NAME for a new study"
-            )
-    study = optuna.create_study(
-        storage=storage,
-        study_name=config.study,
-        directions=config.directions,
-        sampler=make_sampler(config.sampler, config.seed, config.multi_objective),
-        pruner=make_pruner(config.pruner_name, config.epochs),
-        load_if_exists=True,
-    )
+    study = _create(config, storage)
+    if study is None:
+        existing = find_study(storage, config.study)
+        # A config-less study without trials is one whose creator died before storing its
+        # config: this process adopts it.
+        stored = _config_attrs(existing)
+        if stored is not None:
+            differences = config.differences(SearchConfig.from_attrs(stored))
+            if differences:
+                raise UsageError(
+                    f"study {config.study!r} exists with another config: "
+                    f"{'; '.join(differences)}. Use the same options to resume it, or "
+                    "--study NEW_NAME for a new study"
+                )
+        study = optuna.load_study(
+            study_name=config.study,
+            storage=storage,
+            sampler=make_sampler(config.sampler, config.seed, config.multi_objective),
+            pruner=make_pruner(config.pruner_name, config.epochs),
+        )
     for name, value in (attrs or {}).items():
         study.set_user_attr(name, value)
     study.set_user_attr(CONFIG_ATTR, config.to_attrs())
     return study
 
 
-def enqueue_reference(study: optuna.Study, config: SearchConfig) -> None:
-    """Queue the space's reference model as the first trial of a new study, as SMAC starts from
-    the default configuration: the search begins from a known, sane baseline rather than from a
-    random draw. Dimensions that --set moved away from their reference are left to the sampler."""
-    bounds = config.bounds
-    params = {
-        dim.name: dim.reference
-        for dim in get_space(config.space).DIMENSIONS
-        if bounds[dim].contains(dim.reference)
-    }
-    study.enqueue_trial(params, skip_if_exists=True)
+def _create(config: SearchConfig, storage: optuna.storages.BaseStorage) -> optuna.Study | None:
+    """The new study, or None when one of that name exists already."""
+    try:
+        study = optuna.create_study(
+            storage=storage,
+            study_name=config.study,
+            directions=config.directions,
+            sampler=make_sampler(config.sampler, config.seed, config.multi_objective),
+            pruner=make_pruner(config.pruner_name, config.epochs),
+        )
+    except optuna.exceptions.DuplicatedStudyError:
+        return None
+    with warnings.catch_warnings():  # experimental since Optuna 3.2
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(list(config.objectives))  # the dashboard's axis titles
+    return study
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:

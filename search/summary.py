@@ -14,7 +14,7 @@ from storage import open_storage
 
 def list_studies(storage_url: str) -> list[dict[str, Any]]:
     """One row per study: name, dataset, space, trial counts by state, best values."""
-    storage = open_storage(storage_url)
+    storage = open_storage(storage_url, read_only=True)
     rows = []
     for summary in optuna.get_all_study_summaries(storage, include_best_trial=True):
         config = summary.user_attrs.get(CONFIG_ATTR, {})
@@ -41,7 +41,7 @@ def list_studies(storage_url: str) -> list[dict[str, Any]]:
 
 def best_trials(study_name: str, storage_url: str) -> list[dict[str, Any]]:
     """The best trial, or every trial of the Pareto front for a multi-objective study."""
-    study = load_study(open_storage(storage_url), study_name)
+    study = load_study(open_storage(storage_url, read_only=True), study_name)
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise UsageError(
             f"study {study_name!r} has no completed trial yet; run `optimize` or "

@@ -19,7 +19,7 @@ from search.objective import Objective
 from search.progress import Progress
 from search.study import SWEEP_ATTR, find_study, grid_sampler, open_study
 from search.workers import run_until_budget
-from spaces import get_space, reference_params
+from spaces import get_space, parse_sets, reference_params
 from spaces.dimensions import Dimension, Value, narrow
 from storage import open_artifact_store, open_storage
 
@@ -105,7 +105,7 @@ def sweep_config(
     if repeats < 1:
         raise UsageError(f"--repeats must be at least 1, got {repeats}")
     module = get_space(space)
-    user = SearchConfig(dataset, space=space, sets=sets).bounds.overrides
+    user = parse_sets(sets, module.DIMENSIONS, space).overrides
     if vary.dimension in user:
         raise UsageError(
             f"--set {vary.dimension}=… and --vary {vary.dimension}=… conflict; "
@@ -128,6 +128,7 @@ def sweep_config(
         trials=len(vary.values) * repeats,
         pruner="none",
         sets=tuple(f"{name}={value}" for name, value in fixed.items()),
+        full_ranges=True,  # a sweep's values may lie anywhere in the labs' ranges
         **options,
     )
 

@@ -6,26 +6,44 @@ import os
 import signal
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import grpc
 import optuna
+import redis.exceptions
 import sqlalchemy.exc
+from optuna.trial import FrozenTrial
 
 from errors import RunError
 from search import hardware
-from search.budget import OVER_BUDGET_ATTR, OverBudget, claim_slot, slot_holders
+from search.budget import (
+    CONTINUES_ATTR,
+    DUPLICATE_ATTR,
+    OVER_BUDGET_ATTR,
+    OverBudget,
+    claim_slot,
+    slot_holders,
+)
 from search.config import SearchConfig
+from search.continuation import (
+    enqueue_continuation,
+    in_final_phase,
+    next_to_continue,
+    should_continue,
+)
 from search.data import Dataset, load, split_validation
-from search.deadline import apply_deadline, read_deadline, should_start
+from search.deadline import apply_deadline, read_deadline, search_until, should_start
 from search.gpus import run_gpu_workers
+from search.heartbeat import beating, fail_stale_trials
 from search.objective import Objective, TrialFailed
 from search.progress import Progress
+from search.proposals import MAX_DUPLICATES_IN_A_ROW, Duplicate, Proposer
+from search.pruners import make_pruner
+from search.pruning import RungWarning
 from search.restart import Restarter, worker_command
 from search.study import (
-    enqueue_reference,
     find_study,
     finished_trials,
     load_study,
@@ -33,19 +51,24 @@ from search.study import (
     stored_config,
     sweep_repeats,
 )
-from storage import open_artifact_store, open_storage
+from storage import describe_error, open_artifact_store, open_storage
 
 WAIT_SECONDS = 1.0
 STORAGE_PATIENCE = 300.0
-STORAGE_ERRORS = (optuna.exceptions.StorageInternalError, sqlalchemy.exc.OperationalError)
+STORAGE_ERRORS = (
+    optuna.exceptions.StorageInternalError,
+    sqlalchemy.exc.OperationalError,
+    grpc.RpcError,  # the gRPC storage proxy
+    redis.exceptions.ConnectionError,  # the Redis journal
+)
 
 
 @dataclass(frozen=True)
 class RunSummary:
     study: str
     finished: int
-    budget: int
-    stopped_by: str  # "budget" or "deadline"
+    budget: int | None  # None: no trial limit, the deadline ends the run
+    stopped_by: str  # "budget", "deadline" or "exhausted" (every proposal repeated a trial)
 
 
 def optimize(
@@ -68,6 +91,7 @@ def optimize(
     progress = progress or Progress()
     hardware.check_settings()
     storage = open_storage(storage_url)
+    open_artifact_store(artifacts)  # an unwritable folder fails before a study is made
     dataset = None
     new = find_study(storage, config.study) is None
     if new:
@@ -77,15 +101,14 @@ def optimize(
         dataset = _load(config, progress)
         split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
     study = open_study(config, storage)
-    if new:
-        enqueue_reference(study, config)
+    stored_deadline, said = apply_deadline(study, deadline)
+    budget = config.budget(stored_deadline is not None)
     done = finished_trials(study)
-    progress.say(f"study [bold]{config.study}[/]: {done} of {config.trials} trials finished")
-    _, said = apply_deadline(study, deadline)
+    progress.say(f"study [bold]{config.study}[/]: {done} {_of(budget)} trials finished")
     if said:
         progress.say(said)
-    if done >= config.trials:
-        return RunSummary(config.study, done, config.trials, "budget")
+    if budget is not None and done >= budget and search_until(study) is None:
+        return RunSummary(config.study, done, budget, "budget")
     return _run(study, config, storage_url, artifacts, progress, slots, dataset)
 
 
@@ -102,13 +125,16 @@ def join(
     hardware.check_settings()
     study = load_study(open_storage(storage_url), study_name)
     config = stored_config(study)
-    progress.say(
-        f"joining [bold]{study_name}[/]: {finished_trials(study)} of {config.trials} "
-        "trials finished"
-    )
-    if finished_trials(study) >= config.trials:
-        return RunSummary(study_name, finished_trials(study), config.trials, "budget")
+    budget = config.budget(read_deadline(study) is not None)
+    done = finished_trials(study)
+    progress.say(f"joining [bold]{study_name}[/]: {done} {_of(budget)} trials finished")
+    if budget is not None and done >= budget and search_until(study) is None:
+        return RunSummary(study_name, done, budget, "budget")
     return _run(study, config, storage_url, artifacts, progress, slots)
+
+
+def _of(budget: int | None) -> str:
+    return "(no trial limit: until the deadline)" if budget is None else f"of {budget}"
 
 
 def _run(
@@ -125,22 +151,24 @@ def _run(
         progress.say(f"starting {len(slots)} workers, one per GPU slot")
         run_gpu_workers(config.study, storage_url, artifacts, slots, progress.quiet)
         finished = finished_trials(study)
-        return RunSummary(
-            config.study,
-            finished,
-            config.trials,
-            "budget" if finished >= config.trials else "deadline",
-        )
+        budget = config.budget(read_deadline(study) is not None)
+        met = budget is not None and finished >= budget
+        return RunSummary(config.study, finished, budget, "budget" if met else "deadline")
     if slots:
         os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
     dataset = dataset or _load(config, progress)
     objective = Objective(
         config, dataset, progress, open_artifact_store(artifacts), repeats=sweep_repeats(study)
     )
+    study.pruner = make_pruner(config.pruner_name, config.epochs, objective.first_rung)
     restart = Restarter(
-        worker_command(config.study, storage_url, artifacts, progress.quiet), progress.say
+        worker_command(config.study, storage_url, artifacts, progress.quiet), progress.handover
     )
-    return run_until_budget(study, objective, config, progress, restart)
+    warn = RungWarning(objective.first_rung, dataset.n_classes, progress)
+    propose = None if sweep_repeats(study) else Proposer(config, len(objective.split.y_train))
+    return run_until_budget(
+        study, objective, config, progress, restart, after_trial=warn, propose=propose
+    )
 
 
 def _load(config: SearchConfig, progress: Progress) -> Dataset:
@@ -159,43 +187,73 @@ def run_until_budget(
     config: SearchConfig,
     progress: Progress,
     restart: Callable[[], None] | None = None,
+    after_trial: Callable[[optuna.Study, FrozenTrial], None] | None = None,
+    propose: Callable[[optuna.Study], None] | None = None,
 ) -> RunSummary:
-    """Run trials one at a time until the study holds `config.trials` finished trials, or until
+    """Run trials one at a time until the study holds its budget of finished trials, or until
     its stored deadline leaves too little time for another trial's first epoch.
 
     The budget is the study's: every worker claims a slot for its trial (`search.budget`), and
     one that finds every slot taken while others still run waits for them, since a trial of a
     worker that dies is retried by whoever is left. The deadline is read before every trial, so
-    a worker obeys one set after it started. `restart`, called before every trial but the
-    first, may replace the process with a fresh worker (`search.restart`).
+    a worker obeys one set after it started. A timed run ends by training its best trials on
+    (`search.continuation`). Before each search trial `propose` may queue its configuration (a
+    starting point, a greedy step: `search.proposals.Proposer`); `restart`, called before every
+    trial but the first, may replace the process with a fresh worker (`search.restart`);
+    `after_trial` sees every finished trial.
+    An exception from the objective fails that trial only, with its reason; the worker goes on.
     """
-    budget = config.trials
     spare = 0  # from this worker's last claim (`claim_slot`); below 1, read the study first
 
     def claimed(trial: optuna.Trial) -> float | tuple[float, ...]:
         nonlocal spare
-        spare = 0
-        spare = claim_slot(trial, budget)
-        return objective(trial)
+        with beating(trial):  # where the storage has no heartbeat of its own
+            spare = 0
+            if budget is not None and CONTINUES_ATTR not in trial.user_attrs:
+                spare = claim_slot(trial, budget)
+            return _guarded(objective, trial)
 
     def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        nonlocal repeats
+        repeats = repeats + 1 if DUPLICATE_ATTR in trial.user_attrs else 0
         if OVER_BUDGET_ATTR not in trial.user_attrs:
             progress.trial_finished(study, trial)
+        if after_trial is not None:
+            after_trial(study, trial)
 
-    said_waiting, ran = False, 0
+    said_waiting, ran, repeats = False, 0, 0
     outage = StorageOutage(progress)
-    with _sigterm_as_interrupt():
+    deadline = read_deadline(study)
+    with (
+        _sigterm_as_interrupt(),
+        progress.running(config.budget(deadline is not None), deadline, finished_trials(study)),
+    ):
         while True:
             try:
-                all_taken = False
-                if spare < 1:
+                deadline = read_deadline(study)
+                budget = config.budget(deadline is not None)
+                all_taken = budget_met = False
+                if spare < 1 and budget is not None:
                     holders, finished, waiting = slot_holders(study)
-                    if finished >= budget:
-                        return RunSummary(config.study, finished, budget, "budget")
+                    budget_met = finished >= budget
                     all_taken = len(holders) >= budget and not waiting
-                if not should_start(study, read_deadline(study)):
+                if budget_met and not in_final_phase(study, budget_met=True):
+                    return RunSummary(config.study, finished, budget, "budget")
+                if repeats >= MAX_DUPLICATES_IN_A_ROW:
+                    progress.say(
+                        f"the last {repeats} proposals all repeated trials already run: the "
+                        "space is exhausted (widen it with --set, or stop here)"
+                    )
+                    return RunSummary(config.study, finished_trials(study), budget, "exhausted")
+                if in_final_phase(study, budget_met):
+                    best = next_to_continue(study)
+                    if best is None or not should_continue(study, deadline, best):
+                        stopped = "budget" if budget_met else "deadline"
+                        return RunSummary(config.study, finished_trials(study), budget, stopped)
+                    enqueue_continuation(study, best)
+                elif not should_start(study, deadline):
                     return RunSummary(config.study, finished_trials(study), budget, "deadline")
-                if all_taken:
+                elif all_taken:
                     if not said_waiting:
                         progress.say(
                             f"waiting for the {len(holders) - finished} trial(s) other "
@@ -203,14 +261,17 @@ def run_until_budget(
                         )
                         said_waiting = True
                     time.sleep(WAIT_SECONDS)
-                    _fail_stale_trials(study)
+                    fail_stale_trials(study)
                     continue
+                elif propose is not None:
+                    propose(study)
+                fail_stale_trials(study)  # whoever starts a trial retries a dead worker's
                 if restart is not None and ran:
                     restart()
                 study.optimize(
                     claimed,
                     n_trials=1,
-                    catch=(TrialFailed, OverBudget),
+                    catch=(TrialFailed, OverBudget, Duplicate),
                     callbacks=[report],
                     gc_after_trial=False,
                     show_progress_bar=False,
@@ -223,12 +284,22 @@ def run_until_budget(
                 outage.wait(e)
 
 
-def _fail_stale_trials(study: optuna.Study) -> None:
-    """Fail (and so have retried) the trials of workers that died; Optuna does this before each
-    trial it starts, but a waiting worker starts none. Experimental in Optuna since 2.9."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+def _guarded(
+    objective: Callable[[optuna.Trial], float | tuple[float, ...]], trial: optuna.Trial
+) -> float | tuple[float, ...]:
+    """`objective(trial)`, any failure of which fails this trial alone with its reason (as
+    Optuna's `catch` and KerasTuner's FailedTrialError do): an out-of-memory error, a Keras
+    error. Pruning, the budget, the storage and Ctrl-C go their own ways."""
+    try:
+        return objective(trial)
+    except (optuna.TrialPruned, TrialFailed, OverBudget, Duplicate):
+        raise
+    except Exception as e:
+        if _storage_failure(e):
+            raise
+        reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
+        trial.set_user_attr("fail_reason", reason[:500])
+        raise TrialFailed(reason) from e
 
 
 def _storage_failure(error: BaseException | None) -> bool:
@@ -253,9 +324,11 @@ class StorageOutage:
         now = time.monotonic()
         if self.since is None:
             self.since = now
-            self.progress.say(f"storage unreachable ({type(error).__name__}); retrying")
+            self.progress.say(f"storage unreachable ({describe_error(error)}); retrying")
         if now - self.since > self.patience:
-            raise RunError(f"storage unreachable for {self.patience:.0f} s: {error}") from None
+            raise RunError(
+                f"storage unreachable for {self.patience:.0f} s: {describe_error(error)}"
+            ) from None
         time.sleep(WAIT_SECONDS * 2)
 
     def over(self) -> None:

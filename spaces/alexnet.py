@@ -7,6 +7,7 @@ import optuna
 from spaces import training
 from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
 from spaces.spec import ConvLayer, ModelSpec, Spec
+from spaces.starts import Start
 
 NAME = "alexnet"
 DESCRIPTION = "conv-pool blocks, kernels shrinking and widths doubling per block, dense head"
@@ -33,6 +34,16 @@ MODEL_DIMENSIONS = (
 )
 DIMENSIONS = MODEL_DIMENSIONS + training.DIMENSIONS
 _dim = {d.name: d for d in DIMENSIONS}
+
+STARTS = (Start("reference"),)
+GROUPS = (
+    ("n_blocks", "convs_per_block"),
+    ("filters", "first_kernel"),
+    ("pool", "activation"),
+    ("n_dense", "dense_units"),
+    ("dropout", "batch_norm"),
+    training.GROUP,
+)
 
 
 def suggest_spec(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> Spec:

@@ -7,23 +7,33 @@ import optuna
 from spaces import training
 from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
 from spaces.spec import ConvLayer, ModelSpec, Spec
+from spaces.starts import Start
 
 NAME = "convnet"
 DESCRIPTION = "stack of conv layers with a pool every few layers, then a dense head (the labs)"
 MAX_FILTERS = 256
 
 MODEL_DIMENSIONS = (
-    Dimension("n_conv", 6, low=1, high=10, integer=True, help="conv layers"),
-    Dimension("filters", 32, low=8, high=256, log=True, integer=True, help="filters per layer"),
+    Dimension("n_conv", 6, low=1, high=10, integer=True, help="conv layers", searched="2..8"),
+    Dimension(
+        "filters",
+        32,
+        low=8,
+        high=256,
+        log=True,
+        integer=True,
+        help="filters per layer",
+        searched="16..128",
+    ),
     Dimension(
         "width_growth",
         "constant",
         choices=("constant", "double"),
         help="double: filters double after each conv-pool block (at most 256)",
     ),
-    Dimension("kernel_size", 3, choices=(2, 3, 4, 5), help="square kernel side"),
+    Dimension("kernel_size", 3, choices=(2, 3, 4, 5), help="square kernel side", searched="3..5"),
     Dimension("pool", "max", choices=("max", "avg"), help="2x2 pooling kind"),
-    Dimension("pool_every", 2, choices=(1, 2, 3), help="conv layers per pool"),
+    Dimension("pool_every", 2, choices=(1, 2, 3), help="conv layers per pool", searched="1..2"),
     Dimension(
         "head",
         "global",
@@ -34,8 +44,11 @@ MODEL_DIMENSIONS = (
         "activation",
         "relu",
         choices=("relu", "tanh", "sigmoid", "softplus", "linear", "elu", "gelu"),
+        searched="relu,elu,gelu",
     ),
-    Dimension("n_dense", 0, low=0, high=4, integer=True, help="hidden dense layers"),
+    Dimension(
+        "n_dense", 0, low=0, high=4, integer=True, help="hidden dense layers", searched="0..2"
+    ),
     Dimension(
         "dense_units",
         128,
@@ -44,12 +57,51 @@ MODEL_DIMENSIONS = (
         log=True,
         integer=True,
         help="units per dense layer (only when n_dense > 0)",
+        searched="64..512",
     ),
     Dimension("dropout", 0.0, low=0.0, high=0.5, help="after each pool and dense layer"),
     Dimension("batch_norm", False, choices=(False, True), help="after each conv layer"),
 )
 DIMENSIONS = MODEL_DIMENSIONS + training.DIMENSIONS
 _dim = {d.name: d for d in DIMENSIONS}
+
+_TWO_BLOCKS = {"n_conv": 2, "pool_every": 1, "head": "flatten", "n_dense": 1, "dense_units": 128}
+_KERAS_TRAINING = {"batch_size": 128}  # the Keras examples' batches
+STARTS = (
+    # AutoKeras' first trial and the Keras examples' MNIST CNN: conv32-pool-conv64-pool,
+    # flatten, dense 128, dropout.
+    Start(
+        "keras-example",
+        {**_TWO_BLOCKS, **_KERAS_TRAINING, "width_growth": "double", "dropout": 0.25},
+    ),
+    # Two VGG blocks (conv-conv-pool, doubling) with batch norm: the small CNNs at the top of
+    # Fashion-MNIST's benchmark table.
+    Start(
+        "vgg-bn",
+        {**_TWO_BLOCKS, **_KERAS_TRAINING, "n_conv": 4, "pool_every": 2}
+        | {"width_growth": "double", "batch_norm": True, "dropout": 0.25},
+    ),
+    # The fashion lab's main model: Conv32-Pool-Conv32-Pool-Dense128.
+    Start("fashion-lab", {**_TWO_BLOCKS, "batch_size": 256}),
+    # The AlexNet-style lab model: three conv-pool blocks of growing width, two dense layers.
+    Start(
+        "alexnet-lab",
+        {"n_conv": 3, "pool_every": 1, "width_growth": "double", "kernel_size": 5}
+        | {"head": "flatten", "n_dense": 2, "dense_units": 256, "dropout": 0.5, **_KERAS_TRAINING},
+    ),
+    Start("reference"),  # the seed lab's model, which `sweep` varies one dimension at a time
+)
+# The greedy step re-samples one of these groups of the best trial (as AutoKeras' greedy
+# oracle does), keeping the rest.
+GROUPS = (
+    ("n_conv", "pool_every"),
+    ("filters", "width_growth"),
+    ("kernel_size", "pool"),
+    ("head", "n_dense", "dense_units"),
+    ("activation",),
+    ("dropout", "batch_norm"),
+    training.GROUP,
+)
 
 
 def suggest_spec(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> Spec:

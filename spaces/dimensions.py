@@ -26,6 +26,9 @@ class Dimension:
     choices: tuple[Value, ...] | None = None
     integer: bool = False
     help: str = ""
+    # The part of the range a default search spends its trials on, in `--set` syntax: the values
+    # that train in a few epochs. `--set` (or `--full-ranges`) reaches the rest of the range.
+    searched: str | None = None
 
     @property
     def is_range(self) -> bool:
@@ -61,6 +64,15 @@ class Bounds:
 NO_BOUNDS = Bounds({})
 
 
+def search_bounds(
+    assignments: Iterable[str], dimensions: Sequence[Dimension], space: str, full: bool = False
+) -> Bounds:
+    """What a search samples: each dimension's default searched part (its full range when
+    `full`), replaced by whatever `--set` says of it."""
+    defaults = {} if full else {d.name: narrow(d, d.searched) for d in dimensions if d.searched}
+    return Bounds({**defaults, **parse_sets(assignments, dimensions, space).overrides})
+
+
 def suggest(trial: optuna.trial.BaseTrial, dim: Dimension, bounds: Bounds = NO_BOUNDS) -> Any:
     """Ask the trial for a value of `dim`, inside whatever `--set` narrowed it to."""
     dim = bounds[dim]
@@ -80,8 +92,8 @@ def parse_sets(assignments: Iterable[str], dimensions: Sequence[Dimension], spac
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
             raise UsageError(
-                f"--set {text!r}: expected dim=value or dim=lo..hi, for example "
-                "--set n_conv=3 or --set filters=16..64"
+                f"--set {text!r}: expected dim=value, dim=lo..hi or dim=a,b,c, for example "
+                "--set n_conv=3, --set filters=16..64 or --set activation=relu,tanh"
             )
         if name not in by_name:
             raise UsageError(
@@ -93,7 +105,11 @@ def parse_sets(assignments: Iterable[str], dimensions: Sequence[Dimension], spac
 
 
 def narrow(dim: Dimension, text: str) -> Dimension:
-    """`dim` restricted to the value or `lo..hi` range in `text`, or a UsageError saying why not."""
+    """`dim` restricted to the value, `lo..hi` range or `a,b,c` choices in `text`, or a
+    UsageError saying why not."""
+    if dim.choices is not None and "," in text:
+        values = tuple(dict.fromkeys(_single_choice(dim, v) for v in text.split(",") if v.strip()))
+        return _replace(dim, choices=tuple(c for c in dim.choices if c in values))
     if ".." in text:
         lo_text, _, hi_text = text.partition("..")
         low, high = _parse(dim, lo_text), _parse(dim, hi_text)
@@ -121,6 +137,10 @@ def narrow(dim: Dimension, text: str) -> Dimension:
         return _replace(dim, choices=(value,))
     _check_inside(dim, value, text)
     return _replace(dim, low=value, high=value)
+
+
+def _single_choice(dim: Dimension, text: str) -> Value:
+    return narrow(dim, text).choices[0]
 
 
 def _parse(dim: Dimension, text: str) -> Value:

@@ -8,10 +8,14 @@ from spaces import training
 from spaces.dimensions import NO_BOUNDS, Bounds
 from spaces.models import LENET5
 from spaces.spec import Spec
+from spaces.starts import Start
 
 NAME = "lenet5"
 DESCRIPTION = "fixed LeNet-5 (conv6-avgpool-conv16-avgpool-120-84, tanh); training searched"
 DIMENSIONS = training.DIMENSIONS
+
+STARTS = (Start("reference"),)
+GROUPS = (training.GROUP,)
 
 
 def suggest_spec(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> Spec:

@@ -7,6 +7,7 @@ import optuna
 from spaces import training
 from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
 from spaces.spec import ModelSpec, Spec
+from spaces.starts import Start
 
 NAME = "mlp"
 DESCRIPTION = "flatten the image, then dense layers (the labs' non-convolutional baseline)"
@@ -20,11 +21,15 @@ MODEL_DIMENSIONS = (
         "activation",
         "relu",
         choices=("relu", "tanh", "sigmoid", "softplus", "linear", "elu", "gelu"),
+        searched="relu,elu,gelu",
     ),
     Dimension("dropout", 0.0, low=0.0, high=0.5, help="after each dense layer"),
 )
 DIMENSIONS = MODEL_DIMENSIONS + training.DIMENSIONS
 _dim = {d.name: d for d in DIMENSIONS}
+
+STARTS = (Start("reference"),)
+GROUPS = (("n_dense", "dense_units"), ("activation",), ("dropout",), training.GROUP)
 
 
 def suggest_spec(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> Spec:

@@ -1,122 +1,97 @@
 """Turn a storage URL into an Optuna storage, and keep passwords out of printed lines.
 
-Public names: `open_storage`, `open_artifact_store`, `mask_password`, `DEFAULT_URL`.
+Public names: `open_storage`, `open_artifact_store`, `mask_password`, `describe_error`,
+`heartbeat_seconds`, `grace_seconds`, `DEFAULT_URL`, `DEFAULT_ARTIFACTS`, `STORAGE_ENV`,
+`MAX_RETRY`.
 """
 
 from __future__ import annotations
 
-import os
-import random
-import re
-import time
-import warnings
-from pathlib import Path
+from collections.abc import Callable
 
 import optuna
 import sqlalchemy.exc
-from optuna.storages import RetryHeartbeatStaleTrialCallback
 
-from errors import RunError, UsageError
+from errors import CnnsearchError, RunError, UsageError
+from storage.artifacts import DEFAULT_ARTIFACTS, open_artifact_store
+from storage.journal import open_journal_file, open_redis
+from storage.masking import mask_password
+from storage.proxy import open_grpc
+from storage.rdb import open_rdb
+from storage.settings import CONNECT_SECONDS, MAX_RETRY, grace_seconds, heartbeat_seconds
 
 DEFAULT_URL = "sqlite:///cnnsearch.db"
-DEFAULT_ARTIFACTS = "cnnsearch-artifacts"
-HEARTBEAT_SECONDS = 30  # CNNSEARCH_HEARTBEAT_SECONDS overrides it (tests use 1)
-GRACE_HEARTBEATS = 3  # a trial is stale after this many missed heartbeats
-SCHEMA_ATTEMPTS = 6
-MAX_RETRY = 3
-RDB_SCHEMES = ("sqlite", "postgresql", "mysql")
+STORAGE_ENV = "CNNSEARCH_STORAGE"  # how child processes get the URL: never in their argv
+OPENERS: dict[str, Callable[[str, bool], optuna.storages.BaseStorage]] = {
+    "sqlite": open_rdb,
+    "postgresql": open_rdb,
+    "mysql": open_rdb,
+    "journal": open_journal_file,
+    "redis": open_redis,
+    "grpc": open_grpc,
+}
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
     "DEFAULT_URL",
+    "MAX_RETRY",
+    "STORAGE_ENV",
+    "describe_error",
+    "grace_seconds",
+    "heartbeat_seconds",
     "mask_password",
     "open_artifact_store",
     "open_storage",
 ]
 
 
-def mask_password(text: str) -> str:
-    """`text` with the password of every URL in it replaced by ***."""
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+def open_storage(url: str, read_only: bool = False) -> optuna.storages.BaseStorage:
+    """An Optuna storage for `url`: sqlite, postgresql, mysql, journal file, redis or grpc.
 
+    Args:
+        url: `sqlite:///FILE.db`, `postgresql+psycopg://…`, `mysql+pymysql://…`,
+            `journal:///PATH`, `redis://HOST:PORT` or `grpc://HOST:PORT`.
+        read_only: for commands that only read. A SQLite or journal file must exist already
+            (a mistyped path is an error, not a new empty database) and SQLite opens it
+            read-only; no heartbeat is set up.
 
-def open_storage(url: str) -> optuna.storages.BaseStorage:
-    """An Optuna storage for `url`: sqlite, postgresql, mysql, journal file, redis or grpc."""
+    Raises:
+        UsageError: an unsupported or malformed URL, a bad `$CNNSEARCH_HEARTBEAT_SECONDS`, no
+            database at a read-only SQLite or journal path.
+        RunError: the storage cannot be reached, answers nothing within seconds, or is a file
+            that is damaged or cannot be written; one line, the password masked.
+
+    Example:
+        >>> open_storage("sqlite:///cnnsearch.db", read_only=True)  # doctest: +SKIP
+    """
     scheme = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
+    opener = OPENERS.get(scheme)
+    if opener is None:
+        raise UsageError(
+            f"unsupported storage URL {mask_password(url)!r}; use sqlite:///FILE.db, "
+            "postgresql+psycopg://USER:PASSWORD@HOST/DB, mysql+pymysql://USER:PASSWORD@HOST/DB, "
+            "journal:///PATH, redis://HOST:PORT or grpc://HOST:PORT"
+        )
     try:
-        if scheme in RDB_SCHEMES:
-            return _rdb(url)
-        if scheme == "journal":
-            return _journal_file(url)
-        if scheme == "redis":
-            from optuna.storages.journal import JournalRedisBackend
-
-            return optuna.storages.JournalStorage(JournalRedisBackend(url))
-        if scheme == "grpc":
-            return _grpc(url)
-    except (UsageError, RunError):
+        return opener(url, read_only)
+    except CnnsearchError:
         raise
     except Exception as e:  # drivers raise their own kinds; all mean "cannot reach it"
-        raise RunError(
-            f"cannot open storage {mask_password(url)}: {mask_password(str(e)).splitlines()[0]}"
-        ) from None
-    raise UsageError(
-        f"unsupported storage URL {mask_password(url)!r}; use sqlite:///FILE.db, "
-        "postgresql+psycopg://USER:PASSWORD@HOST/DB, mysql+pymysql://USER:PASSWORD@HOST/DB, "
-        "journal:///PATH, redis://HOST:PORT or grpc://HOST:PORT"
-    )
+        detail = describe_error(e)
+        if "timeout" in detail.lower() or "timed out" in detail.lower():
+            detail += (
+                f" (no answer within {CONNECT_SECONDS} s: is that the database's host and port?)"
+            )
+        raise RunError(f"cannot open storage {mask_password(url)}: {detail}") from None
 
 
-def open_artifact_store(path: str | Path) -> optuna.artifacts.FileSystemArtifactStore:
-    """The folder where trials keep their saved models (shared across machines like the DB)."""
-    Path(path).mkdir(parents=True, exist_ok=True)
-    return optuna.artifacts.FileSystemArtifactStore(str(path))
-
-
-def _rdb(url: str) -> optuna.storages.RDBStorage:
-    """An RDB storage with pre-ping pools and heartbeats. Several processes opening an empty
-    database at once race to create the schema (PostgreSQL: UniqueViolation, SQLite:
-    alembic_version); the losers retry once the winner's schema is there."""
-    for attempt in range(SCHEMA_ATTEMPTS):
-        try:
-            return _rdb_once(url)
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-            if attempt == SCHEMA_ATTEMPTS - 1:
-                raise
-            time.sleep(0.2 + random.random() * (attempt + 1))
-        except sqlalchemy.exc.OperationalError as e:
-            if "already exists" not in str(e) or attempt == SCHEMA_ATTEMPTS - 1:
-                raise
-            time.sleep(0.2 + random.random() * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def _rdb_once(url: str) -> optuna.storages.RDBStorage:
-    connect_args = {"timeout": 60} if url.startswith("sqlite") else {}
-    heartbeat = int(os.environ.get("CNNSEARCH_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
-    # Heartbeats are "experimental" in Optuna since 2.9; we rely on them.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs={"pool_pre_ping": True, "connect_args": connect_args},
-            heartbeat_interval=heartbeat,
-            grace_period=heartbeat * GRACE_HEARTBEATS,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
-        )
-
-
-def _journal_file(url: str) -> optuna.storages.JournalStorage:
-    from optuna.storages.journal import JournalFileBackend
-
-    path = url[len("journal://") :]
-    if not path:
-        raise UsageError("journal storage needs a path, for example journal:///shared/study.log")
-    return optuna.storages.JournalStorage(JournalFileBackend(path))
-
-
-def _grpc(url: str) -> optuna.storages.BaseStorage:
-    match = re.fullmatch(r"grpc://([^:/]+):(\d+)/?", url)
-    if not match:
-        raise UsageError(f"grpc storage URL must be grpc://HOST:PORT, got {url!r}")
-    return optuna.storages.GrpcStorageProxy(host=match[1], port=int(match[2]))
+def describe_error(error: BaseException) -> str:
+    """One line saying what went wrong with a storage, in the driver's words, without the
+    wrapper classes SQLAlchemy and Optuna name, the password masked."""
+    while isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__:
+        error = error.__cause__
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig is not None:
+        error = error.orig
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return mask_password(text)

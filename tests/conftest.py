@@ -2,6 +2,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# A worker's memory restart execs a fresh process, which in a test would replace pytest itself;
+# the tests of restarts set the limit for the processes they start.
+os.environ.setdefault("CNNSEARCH_RESTART_MB", "0")
 
 import optuna  # noqa: E402
 import pytest  # noqa: E402

@@ -45,7 +45,7 @@ def _existing(sqlite_url):
     assert made.exit_code == 0, made.output
 
     def snapshot() -> str:
-        storage = open_storage(sqlite_url)
+        storage = open_storage(sqlite_url, read_only=True)
         studies = optuna.get_all_study_summaries(storage)
         trials = [
             (t.number, t.state.name, t.values, t.params, t.user_attrs)
@@ -114,6 +114,79 @@ def test_usage_errors_exit_2_and_leave_the_study_alone(existing, args, fragment)
 def test_a_bad_machine_setting_exits_2_and_leaves_the_studies_alone(existing, monkeypatch, args):
     monkeypatch.setenv("CNNSEARCH_PRECISION", "half")
     check(args, 2, "CNNSEARCH_PRECISION='half': choose one of", existing)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["worker", "digits-convnet"], ["optimize", "digits", *TINY]],
+    ids=["worker", "optimize"],
+)
+def test_a_bad_heartbeat_setting_exits_2_naming_the_variable(existing, monkeypatch, args):
+    monkeypatch.setenv("CNNSEARCH_HEARTBEAT_SECONDS", "soon")
+    check(args, 2, "CNNSEARCH_HEARTBEAT_SECONDS='soon': give the seconds between", existing)
+
+
+@pytest.mark.parametrize(
+    "command", [["studies"], ["best", "digits-convnet"], ["compare", "a", "b"]]
+)
+def test_a_mistyped_sqlite_path_for_reading_exits_2_and_creates_no_file(tmp_path, command):
+    typo = tmp_path / "tpyo.db"
+    check([*command, "--storage", f"sqlite:///{typo}"], 2, f"no database at {typo}")
+    assert not typo.exists()
+
+
+def test_a_damaged_sqlite_file_exits_1_naming_it(tmp_path):
+    path = tmp_path / "study.db"
+    study = optuna.create_study(study_name="s", storage=f"sqlite:///{path}")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=200)
+    study._storage._backend.engine.dispose()
+    data = bytearray(path.read_bytes())
+    data[-3 * 4096 :] = b"\xff" * (3 * 4096)
+    path.write_bytes(bytes(data))
+    for command in (["studies"], ["best", "s"]):
+        check([*command, "--storage", f"sqlite:///{path}"], 1, f"the database {path} is damaged")
+
+
+@pytest.mark.slow
+def test_a_database_port_that_never_answers_exits_1_within_seconds():
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql+psycopg://u:secret@127.0.0.1:{silent.getsockname()[1]}/db"
+        check(["studies", "--storage", url], 1, "cannot open storage postgresql+psycopg://u:***@")
+
+
+@pytest.mark.slow
+def test_a_grpc_port_without_a_proxy_exits_1_with_one_line():
+    check(["studies", "--storage", "grpc://127.0.0.1:1"], 1, "no storage proxy answered there")
+
+
+@pytest.mark.slow
+def test_an_artifacts_folder_that_cannot_be_created_exits_1_before_a_trial(tmp_path, sqlite_url):
+    (tmp_path / "file").write_text("in the way")
+    artifacts = tmp_path / "file" / "artifacts"
+    args = ["optimize", "digits", *TINY, "--storage", sqlite_url, "--artifacts", str(artifacts)]
+    check(args, 1, f"--artifacts {artifacts}: cannot write there")
+    storage = open_storage(sqlite_url, read_only=True)
+    assert not [
+        trial
+        for summary in optuna.get_all_study_summaries(storage)
+        for trial in optuna.load_study(study_name=summary.study_name, storage=storage).trials
+        if trial.state != optuna.trial.TrialState.WAITING
+    ]
+
+
+@pytest.mark.slow
+def test_a_corrupt_mnist_npz_exits_1_saying_to_delete_it(keras_home, sqlite_url):
+    (keras_home / "datasets" / "mnist.npz").write_bytes(b"not an npz")
+    check(
+        ["optimize", "mnist", "--storage", sqlite_url, "--gpus", "none"],
+        1,
+        "delete it so that it is downloaded again",
+    )
+    assert optuna.get_all_study_summaries(open_storage(sqlite_url)) == []
 
 
 def test_unreachable_database_exits_1_with_the_password_masked():

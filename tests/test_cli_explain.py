@@ -57,6 +57,7 @@ def test_best_prints_the_pareto_front_as_a_table(storage):
         (["importance", "synthetic", "--evaluator", "shap"], "Invalid value for '--evaluator'"),
         (["report", "nope", "--out", "r.html"], "no study named 'nope'"),
         (["report", "synthetic", "--out", "/no/such/dir/r.html"], "cannot write there"),
+        (["report", "synthetic", "--out", "/proc/x.html"], "cannot write there"),
         (["report", "synthetic", "--out", "r.pdf"], "end it in .html or .md"),
         (["evaluate", "nope"], "no study named 'nope'"),
         (["evaluate", "synthetic", "--trial", 999], "trial 999 of 'synthetic' is missing"),

@@ -33,6 +33,7 @@ def test_a_port_in_use_is_a_clear_error(sqlite_url):
         )
     assert result.exit_code == 2
     assert f"port {port} on 127.0.0.1 is not free" in result.output and "--port" in result.output
+    assert "optuna-dashboard on" not in result.output  # no banner before the check
 
 
 @pytest.fixture

@@ -1,23 +1,31 @@
 """Any class-per-subfolder image directory: decoded on every core, cached on disk as .npz.
 
 The cache key hashes every file's relative path, size and mtime and the options, so a changed
-folder is read again. Unreadable files are skipped and counted in one warning.
+folder is read again. Unreadable files are skipped and counted in one warning; a class folder
+without files is no class, and a warning names it. Ctrl-C or SIGTERM while the worker processes
+decode stops them all and raises KeyboardInterrupt in the caller alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
+import signal
+import tempfile
+import threading
 import warnings
+import zipfile
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from errors import CnnsearchWarning, UsageError
+from errors import CnnsearchWarning, RunError, UsageError
 from search.data.dataset import Dataset
 
 NAME = "folder"
@@ -31,10 +39,15 @@ CACHE_VERSION = 1
 # Below this many files, starting worker processes costs more than decoding in this one.
 PARALLEL_FROM = 2000
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+CACHE_ENV = "CNNSEARCH_CACHE"
 
 
 class SkippedFilesWarning(CnnsearchWarning):
     """Some files in an image folder could not be read and were left out."""
+
+
+class EmptyClassWarning(CnnsearchWarning):
+    """Some class folders hold no files and were left out of the classes."""
 
 
 def locate() -> str:
@@ -62,15 +75,12 @@ def load(
     name = name or PREFIX + str(folder)
     files, class_names = list_images(folder)
     cache = cache_dir() / f"{cache_key(folder, files, image_size, color)}.npz"
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as f:
-            x, y, skipped = f["x"], f["y"], f["skipped"].tolist()
-    else:
-        x, y, skipped = decode_folder(folder, files, image_size, color)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(partial, x=x, y=y, skipped=np.array(skipped, dtype=str))
-        partial.replace(cache)
+    decoded = read_cache(cache)
+    if decoded is None:
+        check_cache_writable(cache.parent)  # before the decoding, which may take minutes
+        decoded = decode_folder(folder, files, image_size, color)
+        write_cache(cache, *decoded)
+    x, y, skipped = decoded
     if skipped:
         warnings.warn(
             f"{name}: skipped {len(skipped)} unreadable file(s) of {len(files)}, "
@@ -86,19 +96,66 @@ def load(
 def cache_dir() -> Path:
     """`$CNNSEARCH_CACHE` or ~/.cache/cnnsearch: decoded folders, reused while unchanged."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cnnsearch"
-    return Path(os.environ.get("CNNSEARCH_CACHE", default)).expanduser()
+    return Path(os.environ.get(CACHE_ENV, default)).expanduser()
+
+
+def read_cache(cache: Path) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """A decoded folder from the cache; None when it is not there or cannot be read (it is
+    then decoded and written again)."""
+    try:
+        with np.load(cache, allow_pickle=False) as f:
+            return f["x"], f["y"], f["skipped"].tolist()
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def check_cache_writable(folder: Path) -> None:
+    """A RunError naming the cache folder when it cannot be created or written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".cnnsearch-write-check-"):
+            pass
+    except OSError as e:
+        raise RunError(_cache_error(folder, e)) from None
+
+
+def write_cache(cache: Path, x: np.ndarray, y: np.ndarray, skipped: list[str]) -> None:
+    """Write atomically, so that a stopped run or another process never reads half a file."""
+    partial = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+    try:
+        np.savez(partial, x=x, y=y, skipped=np.array(skipped, dtype=str))
+        partial.replace(cache)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        raise RunError(_cache_error(cache.parent, e)) from None
+
+
+def _cache_error(folder: Path, error: OSError) -> str:
+    return (
+        f"cannot write the decoded-image cache {folder} ({error.strerror or error}); set "
+        f"{CACHE_ENV} to a folder this user can write"
+    )
 
 
 def list_images(folder: Path) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
     """(relative path, class index) for every non-hidden file, and the class names."""
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder; give one subfolder of images per class")
-    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    folders = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    per_class = {cls: _class_files(folder / cls) for cls in folders}
+    empty = [cls for cls, paths in per_class.items() if not paths]
+    if empty and len(empty) < len(folders):
+        warnings.warn(
+            f"{folder}: left out {len(empty)} class folder(s) that hold no files: "
+            f"{', '.join(empty)}",
+            EmptyClassWarning,
+            stacklevel=3,
+        )
+    classes = [cls for cls in folders if per_class[cls]]
     files = [
         (str(p.relative_to(folder)), label)
         for label, cls in enumerate(classes)
-        for p in sorted((folder / cls).rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
+        for p in per_class[cls]
     ]
     if not files:
         raise UsageError(
@@ -112,6 +169,10 @@ def list_images(folder: Path) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
             "least two subfolders of images"
         )
     return files, tuple(classes)
+
+
+def _class_files(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")]
 
 
 def cache_key(
@@ -159,13 +220,44 @@ def _default_size(sizes: list[tuple[int, int]]) -> int:
 def _map(fn, paths: list[str], **kwargs) -> list:
     if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         return [fn(p, **kwargs) for p in paths]
-    workers = os.cpu_count()
     chunks = [paths[i : i + 500] for i in range(0, len(paths), 500)]
-    # spawn, not fork: the caller may already run TensorFlow threads, which fork would copy stuck.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    # Leaving the block terminates the workers and waits for them, after an interrupt too.
+    with _sigterm_as_interrupt(), _pool(os.cpu_count()) as pool:
         results = pool.map(_apply_chunk, [(fn, chunk, kwargs) for chunk in chunks])
-        return [r for chunk in results for r in chunk]
+    return [r for chunk in results for r in chunk]
+
+
+def _pool(workers: int) -> multiprocessing.pool.Pool:
+    """Worker processes that ignore SIGINT: a Ctrl-C at the terminal reaches the whole process
+    group, and this process alone should act on it (by terminating them), without a traceback
+    from each. Spawned, not forked: the caller may already run TensorFlow threads, which a fork
+    would copy stuck. They inherit the ignored SIGINT from the moment they start."""
+    context = multiprocessing.get_context("spawn")
+    if threading.current_thread() is not threading.main_thread():
+        return context.Pool(workers)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return context.Pool(workers)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the run) takes the same path as Ctrl-C while the workers
+    decode, so they are terminated rather than left behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _apply_chunk(job) -> list:

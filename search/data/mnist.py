@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 
+from errors import RunError
 from search.data.dataset import Dataset
 from search.data.files import download, first_existing, keras_datasets_dir
 
@@ -20,8 +23,7 @@ def locate() -> str | None:
 def load() -> Dataset:
     path = locate()
     if path:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+        arrays = read_npz(path)
     else:
         import keras
 
@@ -38,3 +40,15 @@ def load() -> Dataset:
         y_test.astype(np.int64),
         tuple(str(c) for c in range(10)),
     )
+
+
+def read_npz(path: str) -> tuple[np.ndarray, ...]:
+    """The four arrays of Keras' `mnist.npz`, or a RunError saying to delete a broken file."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise RunError(
+            f"cannot read MNIST from {path} ({type(e).__name__}: {e}); delete it so that it is "
+            "downloaded again"
+        ) from None

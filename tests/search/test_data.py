@@ -51,6 +51,21 @@ def test_a_corrupt_archive_is_a_clear_run_error(keras_home):
         data.load("cifar10")
 
 
+@pytest.mark.parametrize("content", [b"not a zip file", b"PK\x03\x04 truncated"])
+def test_a_corrupt_mnist_npz_is_a_run_error_saying_to_delete_it(keras_home, content):
+    path = keras_home / "datasets" / "mnist.npz"
+    path.write_bytes(content)
+    with pytest.raises(RunError, match="delete it so that it is downloaded again") as info:
+        data.load("mnist")
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_npz_without_the_mnist_arrays_is_a_run_error(keras_home):
+    np.savez(keras_home / "datasets" / "mnist.npz", x=np.zeros(3))
+    with pytest.raises(RunError, match="cannot read MNIST"):
+        data.load("mnist")
+
+
 def test_failed_download_says_where_to_put_the_file(keras_home, monkeypatch):
     import keras
 

@@ -46,8 +46,11 @@ def test_timeout_counts_from_the_start_and_excludes_deadline():
     assert dl.resolve(None, None, T0) is None
     with pytest.raises(UsageError, match="--timeout or --deadline, not both"):
         dl.resolve(60, "2026-12-01T18:00Z", T0)
-    with pytest.raises(UsageError, match="--timeout must be a positive"):
+    with pytest.raises(UsageError, match="--timeout must be a number of seconds above 0"):
         dl.resolve(0, None, T0)
+    for bad in (float("nan"), float("inf"), 1e12):  # no traceback from datetime either
+        with pytest.raises(UsageError, match="at most 31622400 \\(a year\\)"):
+            dl.resolve(bad, None, T0)
 
 
 def test_callback_stops_at_the_batch_whose_successor_would_end_late():

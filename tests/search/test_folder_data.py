@@ -1,14 +1,21 @@
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from errors import UsageError
+from errors import RunError, UsageError
 from search import data
 from search.config import SearchConfig
 from search.data import folder
-from search.data.folder import SkippedFilesWarning
+from search.data.folder import EmptyClassWarning, SkippedFilesWarning
 from tests.upstream_files import write_image_folder, write_notmnist_tarball
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -152,3 +159,85 @@ def test_datasets_listing_says_what_is_here_without_downloading(keras_home):
 def test_a_folder_study_is_named_after_the_folder(tmp_path):
     (tmp_path / "letters").mkdir()
     assert SearchConfig(f"folder:{tmp_path}/letters/", space="lenet5").study == "letters-lenet5"
+
+
+def test_an_empty_class_folder_is_no_class_and_a_warning_names_it(tmp_path):
+    root = write_image_folder(tmp_path / "f", {"a": 5, "c": 5})
+    (root / "b").mkdir()
+    (root / "b" / ".hidden").write_text("not an image file either")
+    with pytest.warns(EmptyClassWarning, match=r"left out 1 class folder.*: b"):
+        dataset = data.load(f"folder:{root}")
+    assert dataset.class_names == ("a", "c") and set(dataset.y_train.tolist()) == {0, 1}
+
+
+def test_an_unwritable_cache_is_a_run_error_naming_it_before_any_decoding(tmp_path, monkeypatch):
+    root = write_image_folder(tmp_path / "f", {"a": 5, "b": 5})
+    (tmp_path / "file").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("CNNSEARCH_CACHE", str(tmp_path / "file" / "cache"))
+    monkeypatch.setattr(folder, "decode_folder", lambda *a: pytest.fail("decoded"))
+    with pytest.raises(RunError, match="CNNSEARCH_CACHE") as info:
+        data.load(f"folder:{root}")
+    assert str(tmp_path / "file" / "cache") in str(info.value)
+
+
+def test_a_damaged_cache_file_is_decoded_again(tmp_path, cache):
+    root = write_image_folder(tmp_path / "f", {"a": 5, "b": 5})
+    first = data.load(f"folder:{root}")
+    for entry in cache.glob("*.npz"):
+        entry.write_bytes(b"damaged")
+    assert np.array_equal(data.load(f"folder:{root}").x_train, first.x_train)
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found += [int(stat.parent.name), *descendants(int(stat.parent.name))]
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ctrl_c", [True, False], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_while_decoding_prints_one_line_and_leaves_no_process(tmp_path, ctrl_c):
+    root = write_image_folder(tmp_path / "f", {"a": 3, "b": 3})
+    started = tmp_path / "started"
+    loader = subprocess.Popen(
+        [sys.executable, "-m", "tests.search.decode_forever", str(root)],
+        cwd=ROOT,
+        env={**os.environ, "DECODE_STARTED": str(started)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a command at a terminal has
+    )
+    try:
+        end = time.monotonic() + 180
+        while not started.exists() and loader.poll() is None and time.monotonic() < end:
+            time.sleep(0.1)
+        assert started.exists(), loader.communicate()[1]
+        pool = descendants(loader.pid)
+        if ctrl_c:  # the terminal sends SIGINT to the whole foreground process group
+            os.killpg(loader.pid, signal.SIGINT)
+        else:
+            loader.send_signal(signal.SIGTERM)
+        out, err = loader.communicate(timeout=120)
+    finally:
+        if loader.poll() is None:
+            os.killpg(loader.pid, signal.SIGKILL)
+    assert loader.returncode == 130
+    assert (out + err).strip() == "interrupted", err
+    end = time.monotonic() + 60
+    while any(running(pid) for pid in pool) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert pool and not [pid for pid in pool if running(pid)]

@@ -7,26 +7,29 @@ import optuna
 import pytest
 
 from errors import UsageError
-from search.restart import LIMIT_ENV, Restarter, limit_mb, worker_command
+from search.restart import LIMIT_ENV, Restarter, WorkerCommand, limit_mb, worker_command
 from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class Exec(Exception):
-    """Stands in for os.execv, which would replace the test process."""
+    """Stands in for os.execve, which would replace the test process."""
+
+
+COMMAND = WorkerCommand(
+    ["python", "cli.py", "worker", "s"], {"CNNSEARCH_STORAGE": "sqlite:///s.db"}
+)
 
 
 def restarter(readings, limit=100.0):
     said = []
 
-    def execv(path, argv):
-        raise Exec(argv)
+    def execve(path, argv, env):
+        raise Exec(argv, env)
 
     memory = iter(readings)
-    restart = Restarter(
-        ["python", "cli.py", "worker", "s"], said.append, limit, lambda: next(memory), execv
-    )
+    restart = Restarter(COMMAND, said.append, limit, lambda: next(memory), execve)
     return restart, said
 
 
@@ -40,6 +43,16 @@ def test_restarts_once_growth_since_the_first_call_passes_the_limit():
         restart()  # +101 MB
     assert exec_.value.args[0] == ["python", "cli.py", "worker", "s"]
     assert "grew" in said[0] and LIMIT_ENV in said[0]
+
+
+def test_the_fresh_process_keeps_the_environment_its_gpu_slot_chose(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    restart, _ = restarter([100, 500])
+    restart()
+    with pytest.raises(Exec) as exec_:
+        restart()
+    env = exec_.value.args[1]
+    assert env["CUDA_VISIBLE_DEVICES"] == "1" and env["CNNSEARCH_STORAGE"] == "sqlite:///s.db"
 
 
 def test_a_limit_of_zero_never_restarts():
@@ -58,18 +71,12 @@ def test_the_limit_comes_from_the_environment_and_bad_values_say_how_to_fix(monk
             limit_mb()
 
 
-def test_worker_command_joins_the_study_with_the_same_storage():
-    command = worker_command("s", "sqlite:///x.db", "arts", quiet=True)
-    assert command[0] == sys.executable
-    assert command[2:] == [
-        "worker",
-        "s",
-        "--storage",
-        "sqlite:///x.db",
-        "--artifacts",
-        "arts",
-        "-q",
-    ]
+def test_worker_command_joins_the_study_with_the_storage_url_out_of_its_argv():
+    url = "postgresql+psycopg://u:secret@db/x"
+    command = worker_command("s", url, "arts", quiet=True)
+    assert command.argv[0] == sys.executable
+    assert command.argv[2:] == ["worker", "s", "--artifacts", "arts", "-q"]
+    assert command.environment({"PATH": "/bin"}) == {"PATH": "/bin", "CNNSEARCH_STORAGE": url}
 
 
 @pytest.mark.slow
@@ -91,5 +98,5 @@ def test_a_worker_over_its_memory_limit_resumes_as_a_fresh_process(tmp_path):
     assert done.stdout.count("joining digits-convnet: 2 of 3 trials finished") == 1
     study = optuna.load_study(study_name="digits-convnet", storage=url)
     states = [t.state for t in study.trials]
-    assert states == [optuna.trial.TrialState.COMPLETE] * 3
+    assert states == [optuna.trial.TrialState.COMPLETE] * 3  # as many starts as the budget
     assert all(t.user_attrs["rss_mb"] > 0 for t in study.trials)

@@ -9,9 +9,9 @@ from search import study as study_module
 from search.config import SearchConfig
 from search.study import (
     CONFIG_ATTR,
-    enqueue_reference,
     finished_trials,
     load_study,
+    make_sampler,
     open_study,
     stored_config,
 )
@@ -71,14 +71,76 @@ def test_budget_counts_finished_trials_but_not_lost_workers(sqlite_url):
     assert finished_trials(study) == 3
 
 
-def test_a_new_study_starts_from_the_reference_model_inside_the_set_bounds(sqlite_url):
-    config = SearchConfig("digits", sets=("n_conv=1..2", "activation=tanh"), seed=0)
-    study = open_study(config, open_storage(sqlite_url))
-    enqueue_reference(study, config)
-    enqueue_reference(study, config)  # a second process opening the new study queues nothing
-    assert len(study.get_trials(states=(TrialState.WAITING,))) == 1
-    first = study.ask()
-    convnet.suggest_spec(first, config.bounds)
-    assert first.params["filters"] == 32 and first.params["learning_rate"] == 1e-3
-    assert first.params["activation"] == "tanh"  # the reference relu lies outside the --set
-    assert 1 <= first.params["n_conv"] <= 2
+def test_budget_leaves_out_trials_that_trained_nothing(sqlite_url):
+    study = open_study(SearchConfig("digits"), open_storage(sqlite_url))
+    pruned = dict(state=TrialState.PRUNED, params={}, distributions={})
+    study.add_trial(optuna.create_trial(**pruned, user_attrs={"stopped_by": "deadline"}))
+    study.add_trial(
+        optuna.create_trial(**pruned, user_attrs={"stopped_by": "deadline", "epochs_run": 2})
+    )
+    study.add_trial(optuna.create_trial(state=TrialState.FAIL, user_attrs={"duplicate_of": 1}))
+    study.add_trial(optuna.create_trial(value=0.9, params={}, distributions={}))
+    study.add_trial(
+        optuna.create_trial(value=0.95, params={}, distributions={}, user_attrs={"continues": 3})
+    )
+    # the trial the deadline stopped after two epochs counts, and the completed one
+    assert finished_trials(study) == 2
+
+
+def test_a_timed_run_without_trials_has_no_trial_limit():
+    assert SearchConfig("digits").budget(timed=False) == 20
+    assert SearchConfig("digits").budget(timed=True) is None
+    assert SearchConfig("digits", trials=7).budget(timed=True) == 7
+
+
+def test_a_seeded_sampler_draws_anew_for_every_trial_number_and_replays_per_number():
+    def params(seed: int, skip: int) -> list[dict]:
+        study = optuna.create_study(sampler=make_sampler("tpe", seed, False))
+        for _ in range(skip):  # another process made these trials
+            study.add_trial(optuna.create_trial(state=TrialState.FAIL))
+        drawn = []
+        for _ in range(3):
+            trial = study.ask()
+            convnet.suggest_spec(trial)
+            drawn.append(trial.params)
+            study.tell(trial, 0.5)
+        return drawn
+
+    first = params(seed=0, skip=0)
+    assert params(seed=0, skip=0) == first  # one process with a seed is reproducible
+    assert len({str(p) for p in first}) == 3
+    # a restarted or second worker with the same seed, whose trials get later numbers, draws
+    # other configurations (the old sampler replayed the first process's draws)
+    later = params(seed=0, skip=3)
+    assert not {str(p) for p in later} & {str(p) for p in first}
+
+
+def test_the_seed_is_part_of_a_studys_identity(sqlite_url):
+    storage = open_storage(sqlite_url)
+    open_study(SearchConfig("digits", seed=1), storage)
+    with pytest.raises(UsageError, match="seed is 1 in the study but 2 here"):
+        open_study(SearchConfig("digits", seed=2), storage)
+
+
+def test_of_two_processes_creating_one_study_with_different_configs_one_is_refused(sqlite_url):
+    storage = open_storage(sqlite_url)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def create(epochs: int) -> None:
+        barrier.wait()  # both find no study, then both create it
+        try:
+            open_study(SearchConfig("digits", epochs=epochs), open_storage(sqlite_url))
+            outcomes.append("created")
+        except UsageError as e:
+            outcomes.append(str(e))
+
+    threads = [threading.Thread(target=create, args=(e,)) for e in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes)[0] == "created"
+    assert "exists with another config" in sorted(outcomes)[1]
+    stored = stored_config(load_study(storage, "digits-convnet")).epochs
+    assert f"epochs is {stored} in the study" in sorted(outcomes)[1]

@@ -33,7 +33,7 @@ def test_set_parses_booleans_and_floats():
         ("pool=median", "not one of pool's choices"),
         ("pool=1..2", "needs numbers"),
         ("kernel_size=6..9", "no choice of kernel_size lies in that range"),
-        ("n_conv", "expected dim=value or dim=lo..hi"),
+        ("n_conv", "expected dim=value, dim=lo..hi or dim=a,b,c"),
         ("batch_norm=maybe", "takes true or false"),
     ],
 )
@@ -41,3 +41,24 @@ def test_bad_set_is_a_usage_error_naming_the_problem(text, fragment):
     with pytest.raises(UsageError, match=None) as info:
         parse_sets([text], DIMS, "convnet")
     assert fragment in str(info.value)
+
+
+def test_a_search_samples_the_searched_part_unless_set_or_full_ranges_widen_it():
+    from spaces.dimensions import search_bounds
+
+    default = search_bounds([], DIMS, "convnet")
+    assert default[convnet.DIMENSIONS[0]].describe() == "2..8"  # n_conv, of the labs' 1..10
+    activation = next(d for d in DIMS if d.name == "activation")
+    assert default[activation].choices == ("relu", "elu", "gelu")
+    widened = search_bounds(["n_conv=1..10", "activation=relu,sigmoid"], DIMS, "convnet")
+    assert widened[convnet.DIMENSIONS[0]].describe() == "1..10"
+    assert widened[activation].choices == ("relu", "sigmoid")
+    assert search_bounds([], DIMS, "convnet", full=True)[activation].choices == activation.choices
+    # every reference value and every start lies inside the searched part
+    for dim in DIMS:
+        assert default[dim].contains(dim.reference), dim.name
+
+
+def test_a_choice_list_names_only_choices():
+    with pytest.raises(UsageError, match="not one of activation's choices"):
+        parse_sets(["activation=relu,swish"], DIMS, "convnet")

@@ -1,11 +1,11 @@
-"""Several worker processes on one study, on SQLite, PostgreSQL and MySQL alike."""
+"""Several worker processes on one study, on every storage (`storage_url` in conftest.py):
+SQLite, PostgreSQL, MySQL, a journal file, a Redis journal and the gRPC proxy."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import optuna
@@ -13,54 +13,12 @@ import pytest
 from optuna.trial import TrialState
 
 from search.budget import OVER_BUDGET_ATTR
-from search.study import finished_trials
+from search.config import SearchConfig
+from search.study import finished_trials, open_study
 from storage import open_storage
-from tests.conftest import require_or_skip
+from tests.storage.conftest import server_database, start_stale_worker
 
 ROOT = Path(__file__).resolve().parents[2]
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
-MYSQL = "mysql+pymysql://root@127.0.0.1:3306/{db}"
-
-
-def _server_database(kind: str):
-    """Create a fresh, empty database on the local server; return its URL and a dropper."""
-    name = f"cns_{uuid.uuid4().hex[:10]}"
-    try:
-        if kind == "postgresql":
-            import psycopg
-
-            def admin(sql: str) -> None:  # a new connection each time: a test restarts the server
-                with psycopg.connect(
-                    "host=127.0.0.1 user=postgres dbname=test", autocommit=True
-                ) as connection:
-                    connection.execute(sql)
-
-            admin(f"CREATE DATABASE {name}")
-            return PG.format(db=name), lambda: admin(f"DROP DATABASE {name} WITH (FORCE)")
-        import pymysql
-
-        admin = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
-        admin.cursor().execute(f"CREATE DATABASE {name}")
-        return MYSQL.format(db=name), lambda: admin.cursor().execute(f"DROP DATABASE {name}")
-    except Exception as e:  # no server, or no access to it
-        require_or_skip(f"{kind} server on 127.0.0.1 not usable: {e}")
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'workers.db'}"
-        return
-    url, drop = _server_database(request.param)
-    yield url
-    drop()
-
-
-@pytest.fixture(params=["postgresql", "mysql"])
-def server_url(request):
-    url, drop = _server_database(request.param)
-    yield url
-    drop()
 
 
 def start(url: str, study: str, budget: int, seconds: float, **env: str) -> subprocess.Popen:
@@ -85,7 +43,7 @@ def trials(url: str, study: str):
 
 
 def wait_for_running(
-    url: str, study: str, timeout: float = 60, count: int = 1, reported: bool = False
+    url: str, study: str, timeout: float = 180, count: int = 1, reported: bool = False
 ) -> optuna.trial.FrozenTrial:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -105,10 +63,10 @@ def wait_for_running(
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_four_workers_on_a_fresh_database_meet_the_budget_exactly(db_url):
+def test_four_workers_on_a_fresh_database_meet_the_budget_exactly(storage_url):
     budget = 10
-    wait_all([start(db_url, "shared", budget, 0.3) for _ in range(4)])  # same instant, empty DB
-    stored = trials(db_url, "shared")
+    wait_all([start(storage_url, "shared", budget, 0.3) for _ in range(4)])  # same instant, empty
+    stored = trials(storage_url, "shared")
     counted = [t for t in stored if t.state == TrialState.COMPLETE]
     assert len(counted) == budget
     assert not [t for t in stored if t.state == TrialState.RUNNING]
@@ -119,11 +77,11 @@ def test_four_workers_on_a_fresh_database_meet_the_budget_exactly(db_url):
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_a_killed_workers_trial_is_retried_by_a_survivor(server_url):
-    db_url = server_url
+def test_a_killed_workers_trial_is_retried_by_a_survivor(storage_url):
+    db_url = storage_url
     victim = start(db_url, "killed", 3, 30.0)
-    # Killed after its first report, so its heartbeat thread has surely beaten once (Optuna
-    # only finds a trial stale from a heartbeat that stopped, not from one never written).
+    # Killed mid-trial, after its first report: its trial has beaten (the next test kills a
+    # worker whose trial never did).
     killed = wait_for_running(db_url, "killed", reported=True)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
@@ -134,6 +92,25 @@ def test_a_killed_workers_trial_is_retried_by_a_survivor(server_url):
     assert killed.number in retried
     study = optuna.load_study(study_name="killed", storage=open_storage(db_url))
     assert finished_trials(study) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_a_trial_whose_worker_died_before_its_first_beat_is_retried_by_a_survivor(storage_url):
+    open_study(
+        SearchConfig("digits", study_name="unbeaten", trials=3, pruner="none"),
+        open_storage(storage_url),
+    )
+    victim, number = start_stale_worker(storage_url, "unbeaten", "silent")
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=60)
+    wait_all([start(storage_url, "unbeaten", 3, 0.3)])
+    stored = trials(storage_url, "unbeaten")
+    assert stored[number].state == TrialState.FAIL
+    retried = [optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) for t in stored]
+    assert retried.count(number) == 1
+    assert len([t for t in stored if t.state == TrialState.COMPLETE]) == 3
+    assert not [t for t in stored if t.state == TrialState.RUNNING]
 
 
 @pytest.mark.slow
@@ -152,7 +129,7 @@ def test_interrupted_worker_leaves_no_trial_running(tmp_path, sig):
 @pytest.mark.slow
 @pytest.mark.services
 def test_workers_ride_out_a_postgresql_restart():
-    url, drop = _server_database("postgresql")
+    url, drop = server_database("postgresql")
     try:
         workers = [start(url, "restart", 6, 3.0) for _ in range(2)]
         wait_for_running(url, "restart", count=2)  # both mid-trial when the server goes away

@@ -1,0 +1,396 @@
+"""The arms that benchmarks 6 and 8 run side by side: cnnsearch as a user runs it, and the tools
+a user would pick instead, each in its own process, on the same data split and wall-clock budget.
+
+Every arm is stopped at the budget between two batches. Its result is the best validation
+accuracy any of its models reached within the budget, and the test accuracy of that model at
+that epoch (the test set is scored while the arm's clock is paused). The searching tools search
+cnnsearch's default searched space through their own APIs and build models with cnnsearch's
+builder: the very same models. With two lanes, two arms run at a time, each pinned to one core
+(`taskset`) with one TensorFlow thread, so that every arm gets the same share of the machine.
+
+    python -m benchmarks.arms --arm NAME --seed S --budget SECONDS [--train-size N]
+                              [--val-fraction F]
+
+runs one arm and prints its result as a JSON line (the scripts do this for you).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EPOCHS = 10  # a trial's epochs in every searching arm, as cnnsearch's default --epochs
+LOGS = Path(tempfile.gettempdir())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run one benchmark arm; print its JSON result.")
+    parser.add_argument("--arm", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budget", type=float, required=True)
+    parser.add_argument("--train-size", type=int, default=0, help="0: every training image")
+    parser.add_argument("--val-fraction", type=float, default=0.1)
+    args = parser.parse_args()
+    print("RESULT " + json.dumps(run_arm(args)), flush=True)
+
+
+def mean_std(values: list[float]) -> str:
+    if not values:
+        return "-"
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.4f} ± {spread:.4f}"
+
+
+def run_all(runs: list[tuple[str, int]], args: argparse.Namespace) -> dict[str, list[dict]]:
+    """Each (arm, seed) in its own process, `args.lanes` at a time; results by arm."""
+    results: dict[str, list[dict]] = {}
+    pending = list(runs)
+    lanes: dict[int, tuple[subprocess.Popen, str, int]] = {}
+    while pending or lanes:
+        for lane in range(args.lanes):
+            if lane not in lanes and pending:
+                arm, seed = pending.pop(0)
+                lanes[lane] = (start_arm(arm, seed, lane, args), arm, seed)
+        for lane, (process, arm, seed) in list(lanes.items()):
+            if process.poll() is None:
+                continue
+            del lanes[lane]
+            result = read_result(process, arm, seed)
+            results.setdefault(arm, []).append(result)
+            print(f"{arm} seed {seed}: {result}", flush=True)
+        time.sleep(1)
+    return results
+
+
+def start_arm(arm: str, seed: int, lane: int, args: argparse.Namespace) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "benchmarks.arms", "--arm", arm, "--seed", str(seed),
+        "--budget", str(args.budget), "--train-size", str(args.train_size),
+        "--val-fraction", str(args.val_fraction),
+    ]  # fmt: skip
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if args.lanes > 1:
+        command = ["taskset", "-c", str(lane), *command]
+        env.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+    log = open(LOGS / f"benchmark-{arm}-{seed}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
+    )
+
+
+def read_result(process: subprocess.Popen, arm: str, seed: int) -> dict:
+    for line in process.stdout.read().splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    return {"error": f"exit {process.returncode}; see {LOGS / f'benchmark-{arm}-{seed}.log'}"}
+
+
+def run_arm(args: argparse.Namespace) -> dict:
+    if args.arm == "cnnsearch":
+        return run_cnnsearch(args)
+    import keras
+
+    from search.data import load, split_validation
+
+    dataset = load("fashion_mnist")
+    split = split_validation(dataset, args.val_fraction, args.seed, args.train_size or None)
+    keras.utils.set_random_seed(args.seed)
+    tracker = Tracker(args.budget, dataset.x_test, dataset.y_test)
+    runner = {
+        "autokeras": run_autokeras,
+        "kt-hyperband": run_kerastuner,
+        "kt-random": run_kerastuner,
+        "optuna": run_optuna,
+        "keras-cnn": run_keras_cnn,
+        "labs-main": run_labs_main,
+    }[args.arm]
+    with contextlib.suppress(OutOfTime):
+        runner(args, split, dataset, tracker)
+    return tracker.result()
+
+
+def run_cnnsearch(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        common = ["--storage", f"sqlite:///{tmp}/bench.db", "--artifacts", f"{tmp}/artifacts"]
+        data = f"--train-size {args.train_size} " if args.train_size else ""
+        options = (
+            f"{data}--val-fraction {args.val_fraction:g} --timeout {args.budget:g} "
+            f"--seed {args.seed}"
+        )
+        cli = [sys.executable, "cli.py"]
+        started = time.time()
+        subprocess.run(
+            [*cli, "optimize", "fashion_mnist", *shlex.split(options), *common, "-q"],
+            cwd=ROOT,
+            check=True,
+            stdout=sys.stderr,
+        )
+        searched = time.time() - started
+        best = json.loads(_output([*cli, "best", "fashion_mnist-convnet", "--json", *common[:2]]))
+        test = json.loads(_output([*cli, "evaluate", "fashion_mnist-convnet", "--json", *common]))
+        studies = json.loads(_output([*cli, "studies", "--json", "--storage", common[1]]))
+    return {
+        "val": max(row["values"]["accuracy"] for row in best),
+        "test": test["accuracy"],
+        "trials": sum(studies[0]["states"].values()),
+        "seconds": round(searched),
+        "options": options,
+    }
+
+
+def _output(command: list[str]) -> str:
+    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+
+
+class OutOfTime(BaseException):
+    """Ends an arm at its budget, between two batches (KerasTuner swallows ordinary errors)."""
+
+
+class Tracker:
+    """The arm's clock (paused while the test set is scored), its best validation accuracy,
+    and the test accuracy of the model at the epoch that reached it."""
+
+    def __init__(self, budget: float, x_test, y_test) -> None:
+        self.budget, self.x_test, self.y_test = budget, x_test, y_test
+        self.started, self.paused = time.perf_counter(), 0.0
+        self.best_val, self.test, self.trials, self.best_at = 0.0, None, 0, None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started - self.paused
+
+    def callback(self):
+        import keras
+
+        tracker = self
+
+        class Budget(keras.callbacks.Callback):
+            def __deepcopy__(self, memo: dict):
+                return self  # KerasTuner deep-copies callbacks per trial; keep this one
+
+            def on_train_begin(self, logs=None) -> None:
+                tracker.trials += 1
+
+            def on_train_batch_end(self, batch, logs=None) -> None:
+                if tracker.elapsed() >= tracker.budget:
+                    raise OutOfTime
+
+            def on_epoch_end(self, epoch, logs=None) -> None:
+                tracker.epoch_ended(self.model, (logs or {}).get("val_accuracy", 0.0))
+
+        return Budget()
+
+    def epoch_ended(self, model, val_accuracy: float) -> None:
+        import numpy as np
+
+        if self.elapsed() >= self.budget or val_accuracy <= self.best_val:
+            return
+        self.best_val, self.best_at = float(val_accuracy), round(self.elapsed())
+        paused = time.perf_counter()
+        # predictions, not model.evaluate: AutoKeras' models take one-hot labels
+        predicted = np.argmax(model.predict(self.x_test, verbose=0, batch_size=512), axis=-1)
+        self.test = float(np.mean(predicted == self.y_test))
+        self.paused += time.perf_counter() - paused
+
+    def result(self) -> dict:
+        return {
+            "val": self.best_val,
+            "test": self.test,
+            "trials": self.trials,
+            "best_at": self.best_at,
+        }
+
+
+def _default_bounds():
+    from search.config import SearchConfig
+
+    return SearchConfig("fashion_mnist").bounds
+
+
+def build_spec(spec, dataset):
+    """cnnsearch's builder, as every tool's hypermodel here uses it: the very same models."""
+    from spaces.build import build_model, compile_model
+
+    model = build_model(spec.model, dataset.input_shape, dataset.n_classes)
+    compile_model(model, spec.train)
+    return model
+
+
+def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
+    import keras
+    import keras_tuner as kt
+    from optuna.trial import FixedTrial
+
+    from spaces import convnet
+
+    bounds = _default_bounds()
+
+    class HyperModel(kt.HyperModel):
+        def build(self, hp):
+            params = {}
+            for dim in convnet.DIMENSIONS:
+                dim = bounds[dim]
+                if dim.name == "dense_units" and not params["n_dense"]:
+                    continue
+                if dim.choices is not None:
+                    params[dim.name] = hp.Choice(dim.name, list(dim.choices))
+                elif dim.integer:
+                    low, high = int(dim.low), int(dim.high)
+                    params[dim.name] = hp.Int(dim.name, low, high, sampling=_sampling(dim))
+                else:
+                    low, high = dim.low, dim.high
+                    params[dim.name] = hp.Float(dim.name, low, high, sampling=_sampling(dim))
+            spec = convnet.suggest_spec(FixedTrial(params), bounds)
+            self.batch_size = spec.train.batch_size
+            return build_spec(spec, dataset)
+
+        def fit(self, hp, model, *fit_args, **kwargs):
+            return model.fit(*fit_args, batch_size=self.batch_size, **kwargs)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        common = dict(objective="val_accuracy", directory=tmp, seed=args.seed, overwrite=True)
+        if args.arm == "kt-hyperband":
+            tuner = kt.Hyperband(HyperModel(), max_epochs=EPOCHS, factor=3, **common)
+            callbacks = [tracker.callback()]
+        else:
+            tuner = kt.RandomSearch(HyperModel(), max_trials=10**4, **common)
+            stop_early = keras.callbacks.EarlyStopping("val_accuracy", patience=3)
+            callbacks = [stop_early, tracker.callback()]
+        tuner.search(
+            split.x_train,
+            split.y_train,
+            validation_data=(split.x_val, split.y_val),
+            epochs=EPOCHS,
+            verbose=0,
+            callbacks=callbacks,
+        )
+
+
+def _sampling(dim) -> str:
+    return "log" if dim.log else "linear"
+
+
+def run_autokeras(args, split, dataset, tracker: Tracker) -> None:
+    import keras
+
+    # AutoKeras 3.0 passes a NumPy integer as a Dense layer's units, which Keras 3.15 refuses.
+    dense_init = keras.layers.Dense.__init__
+
+    def init(self, units, *a, **k):
+        dense_init(self, int(units), *a, **k)
+
+    keras.layers.Dense.__init__ = init
+    import autokeras as ak
+
+    with tempfile.TemporaryDirectory() as tmp:
+        classifier = ak.ImageClassifier(overwrite=True, seed=args.seed, directory=tmp)
+        classifier.fit(
+            split.x_train,
+            split.y_train,
+            validation_data=(split.x_val, split.y_val),
+            callbacks=[tracker.callback()],
+            verbose=0,
+        )
+
+
+def run_optuna(args, split, dataset, tracker: Tracker) -> None:
+    import optuna
+    from optuna_integration.keras import KerasPruningCallback
+
+    from spaces import convnet
+
+    bounds = _default_bounds()
+
+    def objective(trial: optuna.Trial) -> float:
+        import keras
+
+        keras.backend.clear_session()
+        spec = convnet.suggest_spec(trial, bounds)
+        model = build_spec(spec, dataset)
+        history = model.fit(
+            split.x_train,
+            split.y_train,
+            validation_data=(split.x_val, split.y_val),
+            epochs=EPOCHS,
+            batch_size=spec.train.batch_size,
+            verbose=0,
+            callbacks=[KerasPruningCallback(trial, "val_accuracy"), tracker.callback()],
+        )
+        return max(history.history["val_accuracy"])
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=args.seed),
+        pruner=optuna.pruners.HyperbandPruner(),
+    )
+    study.optimize(objective, n_trials=10**4)
+
+
+def run_keras_cnn(args, split, dataset, tracker: Tracker) -> None:
+    """The classic Keras MNIST CNN (AutoKeras' first trial) trained alone, with early stopping
+    (AutoKeras' patience of 10 epochs)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(dataset.input_shape),
+            layers.Rescaling(1 / 255),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.25),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(dataset.n_classes, activation="softmax"),
+        ]
+    )
+    train_alone(model, 128, split, tracker)
+
+
+def run_labs_main(args, split, dataset, tracker: Tracker) -> None:
+    """The fashion lab's main model (Conv32-Pool-Conv32-Pool-Dense128), trained alone."""
+    from spaces.build import build_model
+    from spaces.models import FASHION_MAIN
+
+    train_alone(
+        build_model(FASHION_MAIN, dataset.input_shape, dataset.n_classes), 256, split, tracker
+    )
+
+
+def train_alone(model, batch_size: int, split, tracker: Tracker) -> None:
+    """One model, Adam at 1e-3, until the budget or 10 epochs without a better accuracy."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(
+        split.x_train,
+        split.y_train,
+        validation_data=(split.x_val, split.y_val),
+        epochs=10**4,
+        batch_size=batch_size,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.EarlyStopping("val_accuracy", patience=10, restore_best_weights=True),
+            tracker.callback(),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Benchmark 8: cnnsearch's default run against the tools a user would pick instead, on the same
+data, budget and machine: AutoKeras' ImageClassifier with its defaults, KerasTuner's Hyperband
+and RandomSearch, plain Optuna (TPE and the Hyperband pruner, as its Keras example writes it),
+and the classic Keras CNN trained alone with early stopping.
+
+    python -m benchmarks.vs_autokeras [--budget 900] [--train-size 15000] [--val-fraction 0.3334]
+                                      [--seeds 0,1,2] [--arms cnnsearch,autokeras,…] [--lanes 2]
+
+cnnsearch runs as a user runs it: `cli.py optimize fashion_mnist --train-size N --val-fraction F
+--timeout S --seed K`, then `cli.py evaluate`. How every arm is run and scored: benchmarks/arms.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+from benchmarks.arms import mean_std, run_all
+from benchmarks.common import append_row, description
+
+ARMS = ("cnnsearch", "autokeras", "kt-hyperband", "kt-random", "optuna", "keras-cnn")
+TARGET = 0.90
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=description(__doc__))
+    parser.add_argument("--budget", type=float, default=900)
+    parser.add_argument("--train-size", type=int, default=15000)
+    parser.add_argument("--val-fraction", type=float, default=0.3334)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--lanes", type=int, default=1, choices=(1, 2))
+    args = parser.parse_args()
+    arms = args.arms.split(",")
+    runs = [(arm, int(seed)) for seed in args.seeds.split(",") for arm in arms]
+    results = run_all(runs, args)
+
+    def values(arm: str, key: str) -> list[float]:
+        return [r[key] for r in results.get(arm, []) if r.get(key) is not None]
+
+    def mean(arm: str, key: str) -> float:
+        return statistics.mean(values(arm, key) or [0.0])
+
+    figures = "; ".join(
+        f"{arm} val {mean_std(values(arm, 'val'))}, test {mean_std(values(arm, 'test'))} "
+        f"(trials {[r.get('trials') for r in results.get(arm, [])]})"
+        for arm in arms
+    )
+    short = [
+        f"{key} not above {arm}"
+        for arm in arms
+        if arm != "cnnsearch"
+        for key in ("val", "test")
+        if mean("cnnsearch", key) <= mean(arm, key)
+    ]
+    if mean("cnnsearch", "val") < TARGET:
+        short.append(f"cnnsearch val below {TARGET}")
+    lanes = (
+        "two arms at a time, each pinned to one core with one TensorFlow thread"
+        if args.lanes > 1
+        else "one arm at a time on every core"
+    )
+    append_row(
+        "8 vs AutoKeras and peers, default options",
+        f"fashion_mnist {args.train_size} images ({args.val_fraction:g} for validation), "
+        f"{args.budget:.0f} s each, seeds {args.seeds}, {lanes}; mean ± std over seeds: "
+        f"{figures}. cnnsearch ran `optimize` with only the data size, time and seed given; "
+        "AutoKeras 3.0 with Dense units cast to int for Keras 3.15",
+        f"cnnsearch above every arm in validation and test accuracy; ≥ {TARGET} validation",
+        not short,
+        "; ".join(short),
+    )
+
+
+if __name__ == "__main__":
+    main()

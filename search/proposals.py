@@ -1,0 +1,96 @@
+"""Where a trial's configuration comes from besides the sampler, and which ones not to train.
+
+A search first trains its space's starting points (`spaces.starts`): known-good models instead
+of random draws. After them, every other trial is a greedy step:
+the best trial so far with one group of dimensions left to the sampler, as AutoKeras' greedy
+oracle searches around its best model. The sampler proposes the rest, informed by the whole
+history. A proposal that repeats a configuration already trained (or in training) is not
+trained again: it is recorded FAIL with the user attr `duplicate_of`, counts nowhere, and a run
+whose proposals keep repeating has exhausted its space.
+"""
+
+from __future__ import annotations
+
+import random
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from search.budget import CONTINUES_ATTR, DUPLICATE_ATTR, read_trials
+from search.config import SearchConfig
+from search.deadline import STOPPED_BY_ATTR
+from spaces import get_space
+from spaces.starts import start_params
+
+PROPOSAL_ATTR = "proposal"  # where a trial's configuration came from: a start, a greedy step
+
+GREEDY_SHARE = 0.5  # of the trials after the starting points
+MAX_DUPLICATES_IN_A_ROW = 20  # then every proposal repeats: the space is exhausted
+
+
+class Duplicate(Exception):
+    """The trial repeats a configuration already trained; it is recorded FAIL, untrained."""
+
+
+class Proposer:
+    """Called before each trial of a search: queues the next starting point while one is left,
+    then, for a share of the trials, a greedy step around the best trial.
+
+    Nothing is queued while a trial waits (another worker's proposal, a retry), so a run never
+    leaves queued trials behind. Greedy steps need a completed trial and one objective; the
+    choice is seeded by the study's seed and its trial count, so a seeded run is reproducible.
+    """
+
+    def __init__(self, config: SearchConfig, n_train: int) -> None:
+        self.space = get_space(config.space)
+        self.bounds, self.seed, self.n_train = config.bounds, config.seed, n_train
+
+    def __call__(self, study: optuna.Study) -> None:
+        trials = study.get_trials(deepcopy=False)
+        if any(t.state == TrialState.WAITING for t in trials):
+            return
+        used = {t.user_attrs.get(PROPOSAL_ATTR) for t in trials}
+        start = next((s for s in self.space.STARTS if f"start: {s.name}" not in used), None)
+        if start is not None:
+            params = start_params(start, self.space.DIMENSIONS, self.bounds, self.n_train)
+            user_attrs = {PROPOSAL_ATTR: f"start: {start.name}"}
+            study.enqueue_trial(params, user_attrs=user_attrs, skip_if_exists=True)
+        elif len(study.directions) == 1:
+            self._greedy_step(study, trials)
+
+    def _greedy_step(self, study: optuna.Study, trials: list[FrozenTrial]) -> None:
+        """The best trial's params without one group of `space.GROUPS`, which the sampler
+        proposes anew, informed by the whole history."""
+        complete = [t for t in trials if t.state == TrialState.COMPLETE]
+        rng = random.Random(None if self.seed is None else f"{self.seed}:{len(trials)}")
+        if not complete or rng.random() >= GREEDY_SHARE:
+            return
+        best = max(complete, key=lambda t: t.value)
+        group = rng.choice(self.space.GROUPS)
+        if not best.params.keys() & set(group):
+            return
+        study.enqueue_trial(
+            {k: v for k, v in best.params.items() if k not in group},
+            user_attrs={PROPOSAL_ATTR: f"greedy: trial {best.number} with new {', '.join(group)}"},
+        )
+
+
+def check_duplicate(trial: optuna.Trial) -> None:
+    """Raise `Duplicate` when another trial of the study already has `trial`'s params and was
+    trained, judged or is training now. Trials the deadline stopped before their first epoch,
+    and those of workers that died, were never judged: repeating them is not a duplicate."""
+    for other in read_trials(trial.study, in_trial=True):
+        if other.number != trial.number and other.params == trial.params and _judged(other):
+            trial.set_user_attr(DUPLICATE_ATTR, other.number)
+            raise Duplicate(f"repeats trial {other.number}'s configuration")
+
+
+def _judged(trial: FrozenTrial) -> bool:
+    if CONTINUES_ATTR in trial.user_attrs or DUPLICATE_ATTR in trial.user_attrs:
+        return False
+    if trial.state in (TrialState.COMPLETE, TrialState.RUNNING):
+        return True
+    if trial.state == TrialState.PRUNED:
+        interrupted = trial.user_attrs.get(STOPPED_BY_ATTR) == "deadline"
+        return not (interrupted and not trial.user_attrs.get("epochs_run"))
+    return trial.state == TrialState.FAIL and "fail_reason" in trial.user_attrs

@@ -1,0 +1,180 @@
+"""SQLite, PostgreSQL and MySQL through Optuna's RDBStorage: heartbeats, timeouts, file checks."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+import optuna
+import sqlalchemy
+import sqlalchemy.exc
+from optuna.storages import RetryHeartbeatStaleTrialCallback
+from sqlalchemy.engine import URL, make_url
+
+from errors import RunError, UsageError
+from storage.settings import (
+    CONNECT_SECONDS,
+    GRACE_HEARTBEATS,
+    MAX_RETRY,
+    QUERY_SECONDS,
+    heartbeat_seconds,
+)
+from storage.writable import check_writable
+
+SCHEMA_ATTEMPTS = 6
+SQLITE_LOCK_SECONDS = 60
+
+
+def open_rdb(url: str, read_only: bool = False) -> optuna.storages.RDBStorage:
+    """An RDB storage with pre-ping pools, the drivers' connect and read timeouts, and (unless
+    `read_only`) Optuna's heartbeat, whose stale trials `RetryHeartbeatStaleTrialCallback`
+    retries.
+
+    A SQLite file is checked first: it must be intact, and writable unless `read_only`; with
+    `read_only` it must exist already and is opened read-only, so no file is ever created.
+    """
+    heartbeat = None if read_only else heartbeat_seconds()
+    parsed = make_url(url)
+    path = sqlite_path(parsed)
+    if path is not None:
+        url = _checked_sqlite(url, path, read_only)
+    if parsed.get_backend_name() == "mysql":
+        _check_mysql_answers(parsed)
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            return _rdb_once(url, _connect_args(parsed), heartbeat)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == SCHEMA_ATTEMPTS - 1:
+                raise
+        except sqlalchemy.exc.OperationalError as e:
+            if "already exists" not in str(e) or attempt == SCHEMA_ATTEMPTS - 1:
+                raise
+        # Several processes opening an empty database at once race to create the schema
+        # (PostgreSQL: UniqueViolation, SQLite: alembic_version); the losers retry once the
+        # winner's schema is there.
+        time.sleep(0.2 + random.random() * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for other databases, in-memory ones and `file:` URIs."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("uri") == "true":
+        return None
+    return Path(database).expanduser()
+
+
+def _checked_sqlite(url: str, path: Path, read_only: bool) -> str:
+    """`url` (read-only when asked) once `path` passed the checks that give a clear message."""
+    if read_only and not path.is_file():
+        raise UsageError(
+            f"no database at {path}; check the path in --storage (or $CNNSEARCH_STORAGE), or "
+            "start a study there first with `python cli.py optimize`"
+        )
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"no folder {path.parent} for the database {path}; create it or fix --storage"
+        )
+    if not read_only:
+        check_writable(path, "the study database")
+    if path.is_file():
+        _check_intact(path)
+    if not read_only:
+        return url
+    if not _has_optuna_tables(path):
+        raise UsageError(f"{path} holds no studies (it is not an Optuna database); check --storage")
+    # SQLite's URI form is the one way to tell it never to create or write the file.
+    read_only_url = make_url(url).set(database=f"file:{quote(str(path.resolve()))}")
+    return read_only_url.update_query_dict({"mode": "ro", "uri": "true"}).render_as_string(
+        hide_password=False
+    )
+
+
+def _sqlite_reader(path: Path) -> sqlite3.Connection:
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=SQLITE_LOCK_SECONDS)
+
+
+def _check_intact(path: Path) -> None:
+    """A RunError naming `path` when SQLite finds damaged pages in it. Optuna reads only a few
+    tables when it opens a database, so damage elsewhere would otherwise surface mid-run."""
+    try:
+        with _sqlite_reader(path) as db:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as e:
+        problems = [str(e)]
+    if problems != ["ok"]:
+        detail = " ".join(problems[0].split())
+        raise RunError(
+            f"the database {path} is damaged ({detail}); restore it from a backup, or save what "
+            f"is readable with `sqlite3 {path} .recover`"
+        )
+
+
+def _has_optuna_tables(path: Path) -> bool:
+    with _sqlite_reader(path) as db:
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='studies'")
+        return found.fetchone() is not None
+
+
+def _check_mysql_answers(url: URL) -> None:
+    """Connect once with a short read timeout. A MySQL session begins with the server's
+    greeting, so a port that accepts and stays silent is found here within seconds, while the
+    storage's own connections keep a read timeout long enough for slow queries."""
+    args = {"connect_timeout": CONNECT_SECONDS, "read_timeout": CONNECT_SECONDS}
+    engine = sqlalchemy.create_engine(
+        url, poolclass=sqlalchemy.pool.NullPool, connect_args=_unless_set(url, args)
+    )
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+def _connect_args(url: URL) -> dict:
+    """Each driver's own timeouts."""
+    driver = url.get_driver_name()
+    if url.get_backend_name() == "sqlite":
+        args = {"timeout": SQLITE_LOCK_SECONDS}
+    elif driver in ("psycopg", "psycopg2"):
+        # libpq's keepalives find a server that vanished mid-query in about a minute.
+        args = {
+            "connect_timeout": CONNECT_SECONDS,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
+    elif driver in ("pymysql", "mysqldb"):
+        args = {"connect_timeout": CONNECT_SECONDS, "read_timeout": QUERY_SECONDS}
+    else:
+        args = {}
+    return _unless_set(url, args)
+
+
+def _unless_set(url: URL, args: dict) -> dict:
+    """`args` without those the URL's query sets: the user's choice wins."""
+    return {key: value for key, value in args.items() if key not in url.query}
+
+
+def _rdb_once(url: str, connect_args: dict, heartbeat: int | None) -> optuna.storages.RDBStorage:
+    engine_kwargs = {"pool_pre_ping": True, "connect_args": connect_args}
+    if heartbeat is None:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    # Heartbeats are "experimental" in Optuna since 2.9; we rely on them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=heartbeat,
+            grace_period=heartbeat * GRACE_HEARTBEATS,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
+        )

@@ -1,0 +1,72 @@
+"""No wasted proposals: restarted and parallel workers with one --seed never train a
+configuration twice (real processes, real restarts)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from search.restart import LIMIT_ENV
+from tests.conftest import SMALL_MODEL
+
+ROOT = Path(__file__).resolve().parents[2]
+SETS = [arg for s in SMALL_MODEL for arg in ("--set", s)]
+
+
+def optimize_command(url: str, tmp_path: Path, trials: int) -> list[str]:
+    return [
+        sys.executable, "cli.py", "optimize", "digits", "--trials", str(trials),
+        "--epochs", "1", "--train-size", "200", "--seed", "0", *SETS, "--storage", url,
+        "--artifacts", str(tmp_path / "artifacts"), "-q",
+    ]  # fmt: skip
+
+
+def trained_configurations(url: str) -> list[str]:
+    study = optuna.load_study(study_name="digits-convnet", storage=url)
+    finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    return [str(sorted(t.params.items())) for t in finished]
+
+
+@pytest.mark.slow
+def test_a_worker_restarted_after_every_trial_proposes_new_configurations(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    env = {**os.environ, LIMIT_ENV: "0.001", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        optimize_command(url, tmp_path, trials=9),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("restarting this worker") >= 6
+    configurations = trained_configurations(url)
+    assert len(configurations) == 9
+    assert len(set(configurations)) == 9  # the old sampler replayed its first draws each time
+
+
+@pytest.mark.slow
+def test_four_workers_given_one_seed_propose_distinct_configurations(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_NUM_INTRAOP_THREADS": "1"}
+    workers = [
+        subprocess.Popen(
+            optimize_command(url, tmp_path, trials=16),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [w.communicate(timeout=600)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0] * 4, outputs
+    configurations = trained_configurations(url)
+    assert len(configurations) == 16
+    assert len(set(configurations)) == 16

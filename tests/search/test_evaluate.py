@@ -1,0 +1,68 @@
+"""Evaluating a trial: the test set loads as the study's trials loaded theirs, and the result
+is stored where `report` and optuna-dashboard read it."""
+
+import optuna
+import pytest
+from optuna_dashboard import get_note
+
+from search.config import SearchConfig
+from search.evaluate import evaluate_trial
+from search.evaluations import evaluations_markdown, stored_evaluations
+from search.progress import Progress
+from search.workers import optimize
+from tests.conftest import SMALL_MODEL
+from tests.upstream_files import write_image_folder
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNSEARCH_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.slow
+def test_a_folder_study_is_evaluated_at_its_own_image_size_and_noted_for_the_dashboard(
+    tmp_path, cache
+):
+    root = write_image_folder(tmp_path / "images", {"cat": 30, "dog": 30}, size=(16, 16))
+    url, artifacts = f"sqlite:///{tmp_path / 'study.db'}", str(tmp_path / "artifacts")
+    config = SearchConfig(
+        f"folder:{root}",
+        study_name="pets",
+        trials=1,
+        epochs=1,
+        sets=SMALL_MODEL,
+        image_size=8,  # the folder's own size is 16: a model trained at 8 cannot read those
+    )
+    optimize(config, url, artifacts, Progress(quiet=True), slots=[])
+
+    evaluation = evaluate_trial("pets", url, artifacts)
+
+    assert evaluation.model_source == "saved model"
+    assert evaluation.test_images == 12 and evaluation.class_names == ["cat", "dog"]
+    study = optuna.load_study(study_name="pets", storage=url)
+    assert stored_evaluations(study) == [evaluation.to_dict()]
+    note = get_note(study)
+    assert note == evaluations_markdown([evaluation.to_dict()])
+    assert f"## Trial {evaluation.trial} (saved model)" in note
+    assert f"Test accuracy **{evaluation.accuracy:.4f}** on 12 images." in note
+    assert "| true \\ predicted | cat | dog |" in note
+
+
+def test_the_note_holds_every_evaluation_as_markdown_tables():
+    evaluation = {
+        "trial": 3,
+        "model_source": "retrained",
+        "test_images": 4,
+        "accuracy": 0.75,
+        "class_names": ["a", "b"],
+        "per_class": {
+            "a": {"precision": 1.0, "recall": 0.5, "f1-score": 0.6667, "support": 2},
+            "b": {"precision": 0.6667, "recall": 1.0, "f1-score": 0.8, "support": 2},
+        },
+        "report_text": "",
+        "confusion": [[1, 1], [0, 2]],
+    }
+    note = evaluations_markdown([evaluation, {**evaluation, "trial": 5}])
+    assert note.count("## Trial") == 2
+    assert "| a | 1.0000 | 0.5000 | 0.6667 | 2 |" in note
+    assert "| a | 1 | 1 |\n| b | 0 | 2 |" in note

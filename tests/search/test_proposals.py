@@ -1,0 +1,130 @@
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from search.config import SearchConfig
+from search.proposals import Duplicate, Proposer, check_duplicate
+from spaces import convnet
+
+PARAMS = {"x": 0.5, "pool": "max"}
+DISTRIBUTIONS = {
+    "x": optuna.distributions.FloatDistribution(0, 1),
+    "pool": optuna.distributions.CategoricalDistribution(("max", "avg")),
+}
+
+
+def ask_with(study: optuna.Study, params: dict) -> optuna.Trial:
+    """A new trial that suggested `params`, as a space's suggest_spec would."""
+    study.enqueue_trial(params)
+    return study.ask(fixed_distributions=DISTRIBUTIONS)
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        dict(value=0.9),
+        dict(state=TrialState.PRUNED, user_attrs={"stopped_by": "cost"}),
+        dict(state=TrialState.FAIL, user_attrs={"fail_reason": "NaN"}),
+    ],
+)
+def test_a_configuration_already_judged_is_not_trained_again(earlier):
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.create_trial(params=PARAMS, distributions=DISTRIBUTIONS, **earlier))
+    trial = ask_with(study, PARAMS)
+    with pytest.raises(Duplicate, match="repeats trial 0"):
+        check_duplicate(trial)
+    assert trial.user_attrs["duplicate_of"] == 0
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        # the deadline stopped it before its first epoch ended: never judged
+        dict(state=TrialState.PRUNED, user_attrs={"stopped_by": "deadline", "epochs_run": 0}),
+        dict(state=TrialState.FAIL),  # its worker died; the heartbeat retries it
+        dict(value=0.95, user_attrs={"continues": 3}),  # a continuation, not a configuration
+    ],
+)
+def test_a_configuration_never_judged_may_run(earlier):
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.create_trial(params=PARAMS, distributions=DISTRIBUTIONS, **earlier))
+    check_duplicate(ask_with(study, PARAMS))  # no Duplicate
+
+
+def test_another_configuration_is_no_duplicate():
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.create_trial(params=PARAMS, distributions=DISTRIBUTIONS, value=0.9))
+    check_duplicate(ask_with(study, {**PARAMS, "x": 0.25}))
+
+
+def run_proposed(study: optuna.Study, propose: Proposer, value: float = 0.0) -> optuna.Trial:
+    propose(study)
+    trial = study.ask()
+    convnet.suggest_spec(trial, propose.bounds)
+    study.tell(trial, value)
+    return trial
+
+
+def test_a_search_starts_from_known_good_models_inside_the_set_bounds():
+    config = SearchConfig("digits", sets=("n_conv=1..2", "activation=tanh"), seed=0)
+    study = optuna.create_study(direction="maximize")
+    propose = Proposer(config, n_train=1300)
+    propose(study)
+    propose(study)  # a trial waits: nothing more is queued
+    assert len(study.trials) == 1
+    first = study.ask()
+    convnet.suggest_spec(first, config.bounds)
+    assert first.user_attrs["proposal"] == "start: keras-example"
+    assert first.params["filters"] == 32 and first.params["width_growth"] == "double"
+    assert first.params["n_conv"] == 2 and first.params["dense_units"] == 128
+    assert first.params["activation"] == "tanh"  # the start's relu lies outside the --set
+    # 1300 images in batches of 128 make 10 steps an epoch: the start's batches shrink to 64
+    assert first.params["batch_size"] == 64
+    study.tell(first, 0.5)
+    names = [run_proposed(study, propose).user_attrs["proposal"] for _ in convnet.STARTS[1:]]
+    assert names == [f"start: {s.name}" for s in convnet.STARTS[1:]]
+    assert names[-1] == "start: reference"
+
+
+def completed_convnet_study(n: int = 4) -> optuna.Study:
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    for start in convnet.STARTS:  # the starts are used up
+        study.add_trial(
+            optuna.create_trial(
+                state=TrialState.FAIL, user_attrs={"proposal": f"start: {start.name}"}
+            )
+        )
+    for value in range(n):
+        trial = study.ask()
+        convnet.suggest_spec(trial)
+        study.tell(trial, value / 10)
+    return study
+
+
+def test_a_greedy_step_keeps_the_best_trial_but_one_group():
+    study = completed_convnet_study()
+    best = study.best_trial
+    steps = 0
+    for seed in range(12):  # about half the seeds take a greedy step
+        Proposer(SearchConfig("digits", seed=seed), 1000)(study)
+        waiting = study.get_trials(states=(TrialState.WAITING,))
+        if not waiting:
+            continue
+        steps += 1
+        trial = study.ask()
+        convnet.suggest_spec(trial)
+        fixed = waiting[0].system_attrs["fixed_params"]
+        left = set(best.params) - set(fixed)
+        assert left in [set(g) & set(best.params) for g in convnet.GROUPS]
+        assert all(trial.params[k] == best.params[k] for k in fixed)
+        assert waiting[0].user_attrs["proposal"].startswith(f"greedy: trial {best.number}")
+        study.tell(trial, 0.0)
+    assert 2 <= steps <= 10
+
+
+def test_a_seeded_greedy_choice_is_reproducible():
+    first, second = completed_convnet_study(), completed_convnet_study()
+    for study in (first, second):
+        Proposer(SearchConfig("digits", seed=3), 1000)(study)
+    queued = [s.get_trials(states=(TrialState.WAITING,)) for s in (first, second)]
+    assert [t.system_attrs for t in queued[0]] == [t.system_attrs for t in queued[1]]
