@@ -24,9 +24,9 @@ from pathlib import Path
 import optuna
 
 from benchmarks.common import append_row, description
-from search.gpus import detect_gpus
+from search.run.gpus import detect_gpus
 from spaces import convnet, reference_params
-from tests.upstream_files import write_cifar_tarball
+from testing.upstream_files import write_cifar_tarball
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK = "7 GPU: trials per GPU-hour, mixed precision, XLA"
@@ -76,7 +76,7 @@ def main() -> None:
         raise SystemExit("benchmark 7 needs an NVIDIA GPU (nvidia-smi lists none here)")
 
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    # Keras on JAX always compiles with XLA (search.hardware.use_xla): no setting turns it off.
+    # Keras on JAX always compiles with XLA (search.run.hardware.use_xla): no setting turns it off.
     settings = [s for s in SETTINGS if backend != "jax" or "CNNSEARCH_XLA" not in s[2]]
     with tempfile.TemporaryDirectory() as tmp:
         datasets = Path(tmp, "keras", "datasets")

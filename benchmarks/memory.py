@@ -19,7 +19,7 @@ from pathlib import Path
 import optuna
 
 from benchmarks.common import append_row, description
-from search.restart import DEFAULT_LIMIT_MB, LIMIT_ENV
+from search.run.restart import DEFAULT_LIMIT_MB, LIMIT_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("n_conv=1..3", "filters=8..32", "n_dense=0..1", "dense_units=32..64", "batch_size=128")

@@ -1,5 +1,5 @@
 """The baseline worker of benchmark 4: plain Optuna `study.optimize` with the fake objective of
-`tests.storage.fake_worker`, on the same storage settings, with no shared budget (each worker
+`testing.fake_worker`, on the same storage settings, with no shared budget (each worker
 runs its share).
 
     python -m benchmarks.plain_worker URL STUDY TRIALS SECONDS GO_FILE
@@ -12,7 +12,7 @@ from pathlib import Path
 import optuna
 
 from storage import open_storage
-from tests.storage.fake_worker import objective
+from testing.fake_worker import objective
 
 
 def main() -> None:

@@ -18,8 +18,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from benchmarks.common import append_row, description
 from search.config import PRUNERS, SearchConfig
-from search.pruners import make_pruner
-from search.study import CONFIG_ATTR
+from search.study import CONFIG_ATTR, make_pruner
 
 
 class Curve(NamedTuple):

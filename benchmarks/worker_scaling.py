@@ -25,9 +25,9 @@ from rich.console import Console
 
 from benchmarks.common import append_row, description
 from search.config import SearchConfig
-from search.progress import Progress
+from search.run.progress import Progress
+from search.run.workers import run_until_budget
 from search.study import open_study
-from search.workers import run_until_budget
 from storage import open_storage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def url_for(kind: str, tmp: str) -> str:
 # The worker modules run side by side: cnnsearch's budget loop, and plain Optuna as the baseline.
 # Each takes URL STUDY COUNT SECONDS GO_FILE; COUNT is the study's budget for cnnsearch and the
 # worker's own share for plain Optuna, which has no shared budget.
-CNNSEARCH, PLAIN = "tests.storage.fake_worker", "benchmarks.plain_worker"
+CNNSEARCH, PLAIN = "testing.fake_worker", "benchmarks.plain_worker"
 
 
 def scaling(kind: str, workers: int, tmp: str, module: str) -> tuple[float, int, list[int]]:

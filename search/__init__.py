@@ -1,1 +1,13 @@
-"""The search engine: config, datasets, study, objective, workers, and what reads results."""
+"""The search engine, one package per concern:
+
+- the core, here: `config` (what to search), `registry` (samplers, pruners, evaluators),
+  `study` (create or resume a study, its stored config, seeding), `proposals` (starting points,
+  greedy steps, duplicates), `objective` (one trial), `training` (build and fit a model),
+  `pruning` (Keras callbacks reporting to the pruner), `artifacts` (saved models),
+  `evaluate` (a trial's model on the test set), `quiet` (TensorFlow's logging);
+- `search.data`: the data sources behind one registry;
+- `search.run`: running work: workers and their shared budget, deadline, cost limits, the
+  winner trained on, restarts, GPU slots, hardware settings, heartbeats, progress, sweeps;
+- `search.analysis`: what reads a stored study, never training: importance, report, summary,
+  compare, export, the dashboard, and the views the CLI prints.
+"""

@@ -8,16 +8,9 @@ from typing import Any
 
 from errors import UsageError
 from search.data import canonical_name, check_options
+from search.registry import COLORS, DEFAULT_PRUNER, OBJECTIVES, PRUNERS, SAMPLERS
 from spaces import Bounds, get_space
 from spaces.dimensions import search_bounds
-
-SAMPLERS = ("tpe", "random", "gp", "cmaes")
-PRUNERS = ("asha", "hyperband", "median", "none")
-# Replayed on recorded learning curves and run live, asynchronous successive halving trained about
-# a third of an unpruned study's epochs for the same best accuracy, Hyperband about half: with tens
-# of trials, its conservative brackets rarely prune (benchmarks/RESULTS.md, rows "2 pruning").
-DEFAULT_PRUNER = "asha"
-OBJECTIVES = {"accuracy": "maximize", "time": "minimize", "params": "minimize"}
 
 # The fields that define what a study measures; a resumed or joined study must match them.
 IDENTITY = (
@@ -34,14 +27,13 @@ IDENTITY = (
     "full_ranges",
 )
 DEFAULT_TRIALS = 20  # the budget of a run without --trials and without a time limit
-COLORS = ("grayscale", "rgb")
 
 
 @dataclass(frozen=True)
 class SearchConfig:
     """What to search, how, and how many trials. Invalid values raise `UsageError` at creation.
 
-    A time limit is not part of the config: it is the study's deadline (`search.deadline`)."""
+    A time limit is not part of the config: it is the study's deadline (`search.run.deadline`)."""
 
     dataset: str
     space: str = "convnet"

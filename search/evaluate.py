@@ -5,35 +5,30 @@ retrained from the trial's params and seed the way the objective trained it (Ten
 is not bit-for-bit deterministic, so a retrained model may differ slightly).
 
 The test set is loaded with the study's data options (image size, color, data folder), exactly
-as its trials loaded it. The result is stored with the study (`search.evaluations`): as a user
-attr, where `report` finds it, and as the study's optuna-dashboard note.
+as its trials loaded it. The result is stored with the study (`search.analysis.evaluations`): as
+a user attr, where `report` finds it, and as the study's optuna-dashboard note.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import optuna
-from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.trial import FrozenTrial
 from sklearn.metrics import classification_report, confusion_matrix
 
-from search import hardware
-from search.artifacts import MODEL_ARTIFACT_ATTR
+from search import training
+from search.analysis.evaluations import choose_trial, store_evaluation
+from search.artifacts import load_model
 from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
-from search.evaluations import choose_trial, store_evaluation
-from search.objective import EARLY_STOP_PATIENCE, LR_PATIENCE
-from search.progress import Progress
-from search.pruning import MONITOR
+from search.run import hardware
+from search.run.progress import Progress
 from search.study import load_study, stored_config
 from spaces import get_space
-from spaces.build import build_model, compile_model
 from storage import open_artifact_store, open_storage
 
 
@@ -67,7 +62,7 @@ def evaluate_trial(
     trial = choose_trial(study, trial_number)
     config = stored_config(study)
     dataset = load(config.dataset, **config.data_options)
-    model = saved_model(trial, artifacts)
+    model = load_model(trial, open_artifact_store(artifacts, read_only=True))
     source = "saved model"
     if model is None:
         progress.say(f"trial {trial.number} saved no model here; retraining it from its params …")
@@ -75,24 +70,6 @@ def evaluate_trial(
     evaluation = score(model, dataset, study_name, trial.number, source)
     store_evaluation(study, evaluation.to_dict())
     return evaluation
-
-
-def saved_model(trial: FrozenTrial, artifacts: str) -> keras.Model | None:
-    """The model the trial saved to the artifact store, or None when it saved none here."""
-    artifact_id = trial.user_attrs.get(MODEL_ARTIFACT_ATTR)
-    if artifact_id is None:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"trial-{trial.number}.keras"
-        try:
-            optuna.artifacts.download_artifact(
-                artifact_store=open_artifact_store(artifacts),
-                file_path=str(path),
-                artifact_id=artifact_id,
-            )
-        except ArtifactNotFound:  # another machine's artifact folder, or a deleted one
-            return None
-        return keras.models.load_model(path)
 
 
 def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras.Model:
@@ -104,22 +81,8 @@ def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras
     )
     split = split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
     keras.utils.set_random_seed(int(trial.user_attrs.get("seed", trial.number)))
-    model = build_model(spec.model, dataset.input_shape, dataset.n_classes)
-    compile_model(model, spec.train, jit_compile=hardware.use_xla())
-    model.fit(
-        split.x_train,
-        split.y_train,
-        validation_data=(split.x_val, split.y_val),
-        epochs=config.epochs,
-        batch_size=spec.train.batch_size,
-        verbose=0,
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor=MONITOR, patience=EARLY_STOP_PATIENCE, restore_best_weights=True
-            ),
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
-        ],
-    )
+    model = training.build(spec, dataset.input_shape, dataset.n_classes)
+    training.fit(model, split, spec.train.batch_size, config.epochs, [training.early_stopping()])
     return model
 
 

@@ -12,14 +12,17 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial
 
-from search import hardware
+from search import training
 from search.artifacts import is_new_best, load_model, save_best
-from search.budget import CONTINUES_ATTR
 from search.config import SearchConfig
-from search.continuation import CONTINUE_EPOCHS, CONTINUE_PATIENCE, continued_trial
-from search.cost import CostGuard, check_params, share_left
 from search.data import Dataset, split_validation
-from search.deadline import (
+from search.proposals import check_duplicate
+from search.pruning import MONITOR, EpochPruning, first_rung, pruning_callback
+from search.run import hardware
+from search.run.budget import CONTINUES_ATTR
+from search.run.continuation import CONTINUE_EPOCHS, CONTINUE_PATIENCE, continued_trial
+from search.run.cost import CostGuard, check_params, share_left
+from search.run.deadline import (
     STOPPED_BY_ATTR,
     DeadlineCallback,
     DeadlineReached,
@@ -28,17 +31,11 @@ from search.deadline import (
     read_deadline,
     search_until,
 )
-from search.progress import EpochReporter, Progress
-from search.proposals import check_duplicate
-from search.pruners import first_rung
-from search.pruning import MONITOR, EpochPruning, pruning_callback
-from search.restart import rss_mb
+from search.run.progress import EpochReporter, Progress
+from search.run.restart import rss_mb
 from search.study import REPEAT, finished_trials
 from spaces import Spec, get_space
-from spaces.build import SpecError, build_model, compile_model
-
-EARLY_STOP_PATIENCE = 3
-LR_PATIENCE = 2
+from spaces.build import SpecError
 
 
 class TrialFailed(Exception):
@@ -50,7 +47,7 @@ class Objective:
     """The callable Optuna runs per trial; built once per process, data loaded once.
 
     A trial trains a new configuration; one that carries the user attr `continues` (queued at
-    the end of a timed run, `search.continuation`) trains that trial's model on instead.
+    the end of a timed run, `search.run.continuation`) trains that trial's model on instead.
 
     Example:
         >>> objective = Objective(SearchConfig("digits", epochs=2), search.data.load("digits"))
@@ -99,7 +96,7 @@ class Objective:
         self._record_machine(trial, self.trial_seed(trial), precision)
         model = self._build(trial, spec)
         check_params(trial, trial.user_attrs["n_params"], self.config.max_params)
-        early_stopping = _early_stopping(EARLY_STOP_PATIENCE)
+        early_stopping = training.early_stopping()
         history, cut = self._train(
             trial,
             model,
@@ -138,7 +135,7 @@ class Objective:
             self.config.budget(timed=True),
             initial_epoch + CONTINUE_EPOCHS,
         )
-        early_stopping = _early_stopping(CONTINUE_PATIENCE)
+        early_stopping = training.early_stopping(CONTINUE_PATIENCE)
         history, cut = self._train(
             trial,
             model,
@@ -176,20 +173,20 @@ class Objective:
 
     def _build(self, trial: optuna.Trial, spec: Spec) -> keras.Model:
         try:
-            model = build_model(spec.model, self.dataset.input_shape, self.dataset.n_classes)
+            model = training.build(spec, self.dataset.input_shape, self.dataset.n_classes)
         except SpecError as e:
             fail(trial, f"spec cannot be built: {e}")
-        compile_model(model, spec.train, jit_compile=hardware.use_xla())
         trial.set_user_attr("n_params", int(model.count_params()))
         return model
 
     def _cost_guard(self, trial: optuna.Trial) -> list[keras.callbacks.Callback]:
-        """A `CostGuard` in a timed run: a trial may spend a share of the search time left."""
-        until = search_until(trial.study)
-        if until is None:
+        """A `CostGuard` in a timed run: a trial may spend a share of the time left."""
+        until, deadline = search_until(trial.study), read_deadline(trial.study)
+        if until is None or deadline is None:
             return []
         share = len(self.split.y_val) / len(self.split.y_train)
-        return [CostGuard(trial, self.config.epochs, share, lambda: share_left(until))]
+        allowed = lambda: share_left(until, deadline.timestamp())  # noqa: E731
+        return [CostGuard(trial, self.config.epochs, share, allowed)]
 
     def _leads(self, trial: optuna.Trial, history: keras.callbacks.History) -> bool:
         """Whether a trial the deadline cut beats every completed trial: then it is the best
@@ -213,25 +210,13 @@ class Objective:
         deadline = read_deadline(trial.study)
         history = keras.callbacks.History()
         callbacks = [
-            history,
             *([DeadlineCallback(deadline)] if deadline is not None else []),
-            StopOnNaN(),
             EpochReporter(self.progress, epochs),
             *callbacks,
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
         ]
         started, cut = time.perf_counter(), False
         try:
-            model.fit(
-                self.split.x_train,
-                self.split.y_train,
-                validation_data=(self.split.x_val, self.split.y_val),
-                initial_epoch=initial_epoch,
-                epochs=epochs,
-                batch_size=batch_size,
-                verbose=0,
-                callbacks=callbacks,
-            )
+            training.fit(model, self.split, batch_size, epochs, callbacks, initial_epoch, history)
         except DeadlineReached:
             # A trial stopped inside its first epoch has nothing reported: finishing the epoch
             # or validating would overrun.
@@ -275,12 +260,6 @@ class Objective:
         return result[0] if len(result) == 1 else result
 
 
-def _early_stopping(patience: int) -> keras.callbacks.EarlyStopping:
-    return keras.callbacks.EarlyStopping(
-        monitor=MONITOR, patience=patience, restore_best_weights=True
-    )
-
-
 def _freeze_what_exists() -> None:
     """Keep the objects that exist before the first trial (TensorFlow's half a million, the data)
     out of the garbage collector's sight: they live as long as the process, and the collection
@@ -288,15 +267,6 @@ def _freeze_what_exists() -> None:
     instead of 0.25 s (timed by hand on this 2-core CPU, not by a benchmark)."""
     gc.collect()
     gc.freeze()
-
-
-class StopOnNaN(keras.callbacks.Callback):
-    """Stops training after an epoch whose loss is not finite. Keras' TerminateOnNaN checks
-    every batch, which syncs host and device each step."""
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if not math.isfinite((logs or {}).get("loss", 0.0)):
-            self.model.stop_training = True
 
 
 def fail(trial: optuna.Trial, reason: str) -> None:

@@ -16,9 +16,9 @@ import random
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.budget import CONTINUES_ATTR, DUPLICATE_ATTR, read_trials
 from search.config import SearchConfig
-from search.deadline import STOPPED_BY_ATTR
+from search.run.budget import CONTINUES_ATTR, DUPLICATE_ATTR, read_trials
+from search.run.deadline import STOPPED_BY_ATTR
 from spaces import get_space
 from spaces.starts import start_params
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
@@ -9,6 +10,15 @@ import optuna
 from optuna_integration.keras import KerasPruningCallback
 
 MONITOR = "val_accuracy"
+# A pruner judges a trial first once it has seen this many training images, not after one
+# epoch: after one epoch of 10,000 images (40 steps) good models still sit near chance and the
+# pruner cannot tell them from hopeless ones; on 54,000 images one epoch is enough.
+FIRST_RUNG_IMAGES = 30_000
+
+
+def first_rung(n_train: int) -> int:
+    """Epochs a trial trains on `n_train` images before a pruner first judges it."""
+    return max(1, math.ceil(FIRST_RUNG_IMAGES / max(n_train, 1)))
 
 
 def pruning_callback(trial: optuna.Trial, multi_objective: bool) -> keras.callbacks.Callback:

@@ -12,9 +12,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from errors import RunError, UsageError
-from search.budget import counts, read_trials
 from search.config import SearchConfig
-from search.pruners import make_pruner
+from search.registry import PRUNERS, SAMPLERS, SINGLE_OBJECTIVE_SAMPLERS, choose
+from search.run.budget import counts, read_trials
 
 CONFIG_ATTR = "cnnsearch_config"
 SWEEP_ATTR = "cnnsearch_sweep"  # a sweep's grid: {"dimension", "values", "repeats"}
@@ -27,37 +27,23 @@ CONFIG_PATIENCE = 15.0
 def make_sampler(name: str, seed: int | None, multi_objective: bool) -> optuna.samplers.BaseSampler:
     """The sampler `name`; with a seed, each trial's proposals come from a seed of their own
     (`PerTrialSeed`), so restarted and parallel workers never replay each other's draws."""
-    make = _sampler_factory(name, multi_objective)
+    make = choose("sampler", SAMPLERS, name)
+    if multi_objective and name in SINGLE_OBJECTIVE_SAMPLERS:
+        raise UsageError(f"the {name} sampler is single-objective; use tpe for --objectives")
     return make(seed) if seed is None else PerTrialSeed(make, seed)
 
 
-def _sampler_factory(
-    name: str, multi_objective: bool
-) -> Callable[[int | None], optuna.samplers.BaseSampler]:
-    if name == "tpe":
-        return lambda seed: optuna.samplers.TPESampler(seed=seed)
-    if name == "random":
-        return lambda seed: optuna.samplers.RandomSampler(seed=seed)
-    if name == "cmaes":
-        if multi_objective:
-            raise UsageError("the cmaes sampler is single-objective; use tpe for --objectives")
-        return lambda seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
-    if name == "gp":
-        try:
-            import torch  # noqa: F401 - GPSampler needs it
-        except ImportError:
-            raise UsageError(
-                "the gp sampler needs PyTorch: pip install torch (or use tpe)"
-            ) from None
-        return lambda seed: optuna.samplers.GPSampler(seed=seed)
-    raise UsageError(f"unknown sampler {name!r}; choose tpe, random, gp or cmaes")
+def make_pruner(name: str, epochs: int, first_rung: int = 1) -> optuna.pruners.BasePruner:
+    """The pruner `name` for trials of at most `epochs` epochs, first judged after `first_rung`
+    (see `search.pruning.first_rung`)."""
+    return choose("pruner", PRUNERS, name)(epochs, first_rung)
 
 
 class PerTrialSeed(optuna.samplers.BaseSampler):
     """A sampler seeded anew before every trial, from the study's seed and the trial's number.
 
     A seeded sampler replays its draws in every process that builds it: a worker that restarts
-    (search.restart) or a second worker given the same --seed proposes the very trials the first
+    (search.run.restart) or a second worker given the same --seed proposes the very trials the first
     one did. Trial numbers are unique within a study, so seeding from them gives every trial its
     own draws, and one process with a fixed seed still proposes the same trials on every run.
     """
@@ -220,6 +206,6 @@ def _not_ours(study: optuna.Study) -> RunError:
 
 
 def finished_trials(study: optuna.Study, in_trial: bool = False) -> int:
-    """Trials that count towards the budget (see `search.budget.counts`); `in_trial`: from
-    the read the running trial shares with the sampler (`search.budget.read_trials`)."""
+    """Trials that count towards the budget (see `search.run.budget.counts`); `in_trial`: from
+    the read the running trial shares with the sampler (`search.run.budget.read_trials`)."""
     return sum(counts(t) for t in read_trials(study, in_trial))

@@ -11,7 +11,7 @@ import optuna
 
 from errors import UsageError
 from spaces import alexnet, convnet, lenet5, mlp
-from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, parse_sets
+from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, parse_sets, search_bounds
 from spaces.spec import ConvLayer, ModelSpec, Spec, TrainSpec
 
 SPACES: dict[str, ModuleType] = {module.NAME: module for module in (convnet, alexnet, lenet5, mlp)}
@@ -53,7 +53,8 @@ def reference_spec(space: ModuleType) -> Spec:
 
 
 def describe_spaces() -> list[dict]:
-    """Every space with its dimensions: values they take, reference value, help (no Keras)."""
+    """Every space with its dimensions: values they take, the part a default search samples,
+    reference value, help (no Keras)."""
     return [
         {
             "space": name,
@@ -62,6 +63,7 @@ def describe_spaces() -> list[dict]:
                 {
                     "name": d.name,
                     "values": d.describe(),
+                    "searched": searched[d].describe(),
                     "reference": d.reference,
                     "help": d.help,
                 }
@@ -69,4 +71,5 @@ def describe_spaces() -> list[dict]:
             ],
         }
         for name, module in SPACES.items()
+        for searched in (search_bounds((), module.DIMENSIONS, name),)
     ]

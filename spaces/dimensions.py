@@ -42,10 +42,10 @@ class Dimension:
     def describe(self) -> str:
         """The values this dimension takes, as a person would write them."""
         if self.choices is not None:
-            return ", ".join(_format(c) for c in self.choices)
+            return ", ".join(format_value(c) for c in self.choices)
         if self.low == self.high:
-            return _format(self.low)
-        return f"{_format(self.low)}..{_format(self.high)}" + (" log" if self.log else "")
+            return format_value(self.low)
+        return f"{format_value(self.low)}..{format_value(self.high)}" + (" log" if self.log else "")
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,10 @@ def _replace(dim: Dimension, **changes: Any) -> Dimension:
     return Dimension(**fields)
 
 
-def _format(value: Value | None) -> str:
-    if isinstance(value, float) and (value < 1e-2 or value >= 1e4) and value != 0:
-        return f"{value:g}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+def format_value(value: Value | None) -> str:
+    """A parameter value as a person reads it: booleans in lower case, floats to 4 digits."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from search.study import REPEAT
+from testing.synthetic import build_study
 from tests.conftest import SMALL_MODEL
-from tests.synthetic import build_study
 
 runner = CliRunner()
 SMALL = [arg for s in SMALL_MODEL for arg in ("--set", s)]
@@ -34,7 +34,7 @@ def test_importance_prints_ranking_effects_and_conclusions(storage):
     text = " ".join(result.output.split())
     assert "from 60 trials (completed only; 4 pruned left out" in text
     assert "leaves out dense_units" in text
-    assert "n_conv=10" in text and "mean s/trial" in text
+    assert "n_conv=10" in text and "s/trial" in text and "mean acc ± std" in text
     assert "- n_conv explains" in text and "of the variance" in text
 
     data = json.loads(invoke("importance", "synthetic", "--json", "--with-pruned").output)

@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("keras", "tensorflow", "jax")
 
 
-@pytest.mark.parametrize("modules", [("search.report", "search.importance"), ("search.export",)])
+@pytest.mark.parametrize(
+    "modules",
+    [("search.analysis.report", "search.analysis.importance"), ("search.analysis.export",)],
+)
 def test_reading_modules_import_no_deep_learning_framework(modules):
     code = (
         f"import sys, {', '.join(modules)}; "
@@ -22,3 +25,24 @@ def test_reading_modules_import_no_deep_learning_framework(modules):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"{modules} imported {result.stdout.strip()}"
+
+
+@pytest.mark.parametrize(
+    "command", [["studies"], ["best", "synthetic"], ["best", "synthetic", "--json"]]
+)
+def test_studies_and_best_start_without_keras_and_print_no_tensorflow_line(tmp_path, command):
+    from testing.synthetic import build_study
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    build_study(url)
+    code = (
+        "import atexit, sys; atexit.register(lambda: print('HEAVY', sorted({m.split('.')[0] "
+        f"for m in sys.modules}} & {set(HEAVY)!r}), file=sys.stderr)); import cli; "
+        f"sys.argv = ['cli.py', *{command!r}, '--storage', {url!r}]; cli.main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stderr, result.stderr
+    assert result.stderr.strip() == "HEAVY []"  # no TensorFlow or absl line either

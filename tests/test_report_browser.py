@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from search.evaluations import EVALUATION_PREFIX
-from search.report import write_report
+from search.analysis.evaluations import EVALUATION_PREFIX
+from search.analysis.report import write_report
+from testing.synthetic import build_study
 from tests.conftest import require_or_skip
-from tests.synthetic import build_study
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 # importance, history, two rows of slice plots (5 dimensions), parallel coordinates, curves

@@ -32,7 +32,6 @@ NAME = "folder"
 PREFIX = "folder:"
 DESCRIPTION = "folder:PATH - one subfolder per class, any image Pillow reads"
 OPTIONS = ("image_size", "color")
-COLORS = ("grayscale", "rgb")
 DEFAULT_SIZE = 32
 TEST_FRACTION = 0.2
 CACHE_VERSION = 1

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.restart import LIMIT_ENV
+from search.run.restart import LIMIT_ENV
 from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,13 +5,13 @@ import optuna
 import pytest
 from optuna_dashboard import get_note
 
+from search.analysis.evaluations import evaluations_markdown, stored_evaluations
 from search.config import SearchConfig
 from search.evaluate import evaluate_trial
-from search.evaluations import evaluations_markdown, stored_evaluations
-from search.progress import Progress
-from search.workers import optimize
+from search.run.progress import Progress
+from search.run.workers import optimize
+from testing.upstream_files import write_image_folder
 from tests.conftest import SMALL_MODEL
-from tests.upstream_files import write_image_folder
 
 
 @pytest.fixture

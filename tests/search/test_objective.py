@@ -6,8 +6,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search import data
-from search import objective as objective_module
+from search import data, training
 from search.config import SearchConfig
 from search.objective import Objective, TrialFailed
 from spaces.build import SpecError
@@ -77,7 +76,7 @@ def test_pruner_decision_stops_training_at_that_epoch(digits):
 
 
 def test_a_trial_that_trained_every_epoch_completes_whatever_the_pruner_says(digits, monkeypatch):
-    monkeypatch.setattr(objective_module, "EARLY_STOP_PATIENCE", 10**6)
+    monkeypatch.setattr(training, "EARLY_STOP_PATIENCE", 10**6)
     objective, study = make(digits, pruner=PruneFromStep(3))  # 3 epochs: a rung on the last
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
@@ -99,7 +98,7 @@ def test_nan_loss_fails_the_trial_with_the_reason_and_the_study_goes_on(digits, 
             optimizer="adam", metrics=["accuracy"], loss=lambda y, p: keras.ops.mean(p) * math.nan
         )
 
-    monkeypatch.setattr(objective_module, "compile_model", nan_loss)
+    monkeypatch.setattr(training, "compile_model", nan_loss)
     objective, study = make(digits)
     study.optimize(objective, n_trials=2, catch=(TrialFailed,))
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
@@ -110,7 +109,7 @@ def test_unbuildable_spec_fails_the_trial(digits, monkeypatch):
     def unbuildable(*args):
         raise SpecError("too deep for 8x8")
 
-    monkeypatch.setattr(objective_module, "build_model", unbuildable)
+    monkeypatch.setattr(training, "build_model", unbuildable)
     objective, study = make(digits)
     study.optimize(objective, n_trials=1, catch=(TrialFailed,))
     assert study.trials[0].user_attrs["fail_reason"] == "spec cannot be built: too deep for 8x8"

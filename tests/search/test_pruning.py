@@ -1,7 +1,7 @@
 import optuna
 import pytest
 
-from search.pruners import make_pruner
+from search.study import make_pruner
 
 
 def study_with_good_curves(pruner: str) -> optuna.Study:

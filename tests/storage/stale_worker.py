@@ -2,7 +2,7 @@
 
     python -m tests.storage.stale_worker URL STUDY beat|silent
 
-`beat`: the trial runs inside `study.optimize` and `search.heartbeat.beating`, so it beats as a
+`beat`: the trial runs inside `study.optimize` and `search.run.heartbeat.beating`, so it beats as a
 real worker's trial does (Optuna's heartbeat on RDB storages, ours elsewhere). `silent`: the
 trial is created and never beats, as when a worker dies between creating a trial and its first
 beat. Prints the trial's number once it exists. Imports no Keras, so it starts in a second.
@@ -13,7 +13,7 @@ import time
 
 import optuna
 
-from search.heartbeat import beating
+from search.run.heartbeat import beating
 from storage import open_storage
 
 

@@ -1,4 +1,4 @@
-"""search.heartbeat on every storage, with real worker processes killed with -9: a dead worker's
+"""search.run.heartbeat on every storage, with real worker processes killed with -9: a dead worker's
 trial is failed once its beats stop for the grace period (or, if it never beat, once the grace
 period has passed since it started) and is queued to run again, once; a live worker's is not."""
 
@@ -12,7 +12,7 @@ import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from search.heartbeat import BEAT_ATTR, beating, fail_stale_trials
+from search.run.heartbeat import BEAT_ATTR, beating, fail_stale_trials
 from storage import open_storage
 from tests.storage.conftest import start_stale_worker
 

@@ -192,7 +192,7 @@ def test_a_study_on_a_read_only_file_system_is_read_but_not_written(tmp_path):
         "import sys\n"
         "from errors import CnnsearchError\n"
         "from storage import open_artifact_store, open_storage\n"
-        "from search.summary import list_studies\n"
+        "from search.analysis.summary import list_studies\n"
         f"print(list_studies({url!r})[0]['study'])\n"
         "for attempt in (lambda: open_storage(sys.argv[1]), "
         "lambda: open_artifact_store(sys.argv[2])):\n"
@@ -214,7 +214,7 @@ def test_a_study_on_a_read_only_file_system_is_read_but_not_written(tmp_path):
 
 @pytest.mark.slow
 def test_an_unwritable_cache_folder_is_one_line_naming_it(tmp_path):
-    from tests.upstream_files import write_image_folder
+    from testing.upstream_files import write_image_folder
 
     staged = tmp_path / "staged"
     staged.mkdir()

@@ -12,8 +12,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.budget import OVER_BUDGET_ATTR
 from search.config import SearchConfig
+from search.run.budget import OVER_BUDGET_ATTR
 from search.study import finished_trials, open_study
 from storage import open_storage
 from tests.storage.conftest import server_database, start_stale_worker
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start(url: str, study: str, budget: int, seconds: float, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.storage.fake_worker", url, study, str(budget), str(seconds)],
+        [sys.executable, "-m", "testing.fake_worker", url, study, str(budget), str(seconds)],
         cwd=ROOT,
         env={**os.environ, "CNNSEARCH_HEARTBEAT_SECONDS": "1", **env},
         stdout=subprocess.PIPE,

@@ -1,0 +1,116 @@
+"""A trial's saved model as a `.keras` file a user can `keras.models.load_model`.
+
+A completed trial that beat every earlier one saved its model to the artifact store (user attr
+`model_artifact_id`, see `search.artifacts`); exporting copies that file out under a name the
+user chooses. Nothing here imports Keras: the artifact already is a `.keras` file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial
+
+from errors import UsageError
+from search.analysis.evaluations import choose_trial
+from search.artifacts import MODEL_ARTIFACT_ATTR
+from search.study import load_study
+from storage import open_storage
+
+
+def saved_model_path(trial: FrozenTrial, artifacts: str) -> Path | None:
+    """Where `trial`'s saved model lies in the artifact folder `artifacts`, or None when it saved
+    none or the file is not in that folder (another machine's artifact folder)."""
+    artifact_id = trial.user_attrs.get(MODEL_ARTIFACT_ATTR)
+    if artifact_id is None:
+        return None
+    path = Path(artifacts) / artifact_id
+    return path if path.is_file() else None
+
+
+def export_model(
+    study_name: str,
+    storage_url: str,
+    artifacts: str,
+    trial_number: int | None,
+    out_path: str,
+) -> Path:
+    """Write the saved model of trial `trial_number` (None: the best trial) of `study_name` to
+    `out_path` (a `.keras` file, replaced if it exists) and return that path.
+
+    Raises:
+        UsageError: `out_path` does not end in .keras or cannot be written, the trial is missing
+            or did not complete, or it saved no model in `artifacts`.
+    """
+    out = check_export_path(out_path)
+    study = load_study(open_storage(storage_url), study_name)
+    trial = choose_trial(study, trial_number, verb="export")
+    source = saved_model_path(trial, artifacts)
+    if source is None:
+        raise UsageError(_no_model_message(study, trial, artifacts))
+    _copy(source, out)
+    return out
+
+
+def check_export_path(out_path: str) -> Path:
+    """`out_path` as a Path, or a UsageError when it is not a writable `.keras` file name."""
+    path = Path(out_path)
+    if path.suffix.lower() != ".keras":
+        raise UsageError(
+            f"--out {out_path!r}: end it in .keras (the file keras.models.load_model reads), "
+            "for example --out best.keras"
+        )
+    folder = path.parent.resolve()
+    if not folder.is_dir() or not _can_create_in(folder):
+        raise UsageError(
+            f"--out {out_path!r}: cannot write there ({folder} is missing or read-only); "
+            "choose a writable path, for example --out ./best.keras"
+        )
+    return path
+
+
+def _can_create_in(folder: Path) -> bool:
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _copy(source: Path, out: Path) -> None:
+    """Copy through a temporary file beside `out`, so a failed copy leaves no half file."""
+    handle, partial = tempfile.mkstemp(dir=out.parent.resolve(), suffix=".keras.part")
+    try:
+        with os.fdopen(handle, "wb") as writer, source.open("rb") as reader:
+            while chunk := reader.read(1 << 20):
+                writer.write(chunk)
+        os.replace(partial, out)
+    except OSError as e:
+        Path(partial).unlink(missing_ok=True)
+        raise UsageError(f"--out {str(out)!r}: cannot write there ({e.strerror})") from None
+
+
+def _no_model_message(study: optuna.Study, trial: FrozenTrial, artifacts: str) -> str:
+    if MODEL_ARTIFACT_ATTR in trial.user_attrs:
+        return (
+            f"trial {trial.number} saved its model, but not in the artifact folder {artifacts!r}; "
+            "pass the folder its workers saved to with --artifacts DIR (or CNNSEARCH_ARTIFACTS)"
+        )
+    with_model = [
+        t.number
+        for t in study.get_trials(deepcopy=False)
+        if saved_model_path(t, artifacts) is not None
+    ]
+    choices = (
+        f"trials with a saved model here: {', '.join(map(str, with_model))}"
+        if with_model
+        else "no trial of this study saved one in this artifact folder"
+    )
+    return (
+        f"trial {trial.number} of {study.study_name!r} saved no model: a trial saves its model "
+        f"only when it beats every earlier trial ({choices}). Export one of those, or leave out "
+        "--trial for the best"
+    )

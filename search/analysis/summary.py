@@ -1,0 +1,75 @@
+"""Read-only views of stored studies: the list of studies, the best trial or Pareto front."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from errors import UsageError
+from search.analysis.export import saved_model_path
+from search.run.budget import CONTINUES_ATTR
+from search.study import CONFIG_ATTR, load_study
+from storage import open_storage
+
+
+def list_studies(storage_url: str) -> list[dict[str, Any]]:
+    """One row per study: name, dataset, space, trial counts by state, best values."""
+    storage = open_storage(storage_url, read_only=True)
+    rows = []
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=True):
+        config = summary.user_attrs.get(CONFIG_ATTR, {})
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        states: dict[str, int] = {}
+        for trial in study.get_trials(deepcopy=False):
+            states[trial.state.name] = states.get(trial.state.name, 0) + 1
+        best = (
+            summary.best_trial.values
+            if summary.best_trial and len(summary.directions) == 1
+            else None
+        )
+        rows.append(
+            {
+                "study": summary.study_name,
+                "dataset": config.get("dataset", "?"),
+                "space": config.get("space", "?"),
+                "states": states,
+                "best": best,
+            }
+        )
+    return rows
+
+
+def best_trials(
+    study_name: str, storage_url: str, artifacts: str | None = None
+) -> list[dict[str, Any]]:
+    """The best trial, or every trial of the Pareto front for a multi-objective study; with
+    `artifacts`, each row names the trial's saved model there (`model`, None without one)."""
+    study = load_study(open_storage(storage_url, read_only=True), study_name)
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise UsageError(
+            f"study {study_name!r} has no completed trial yet; run `optimize` or "
+            "`worker` on it first"
+        )
+    objectives = study.user_attrs[CONFIG_ATTR]["objectives"]
+    rows = [trial_row(t, objectives) for t in study.best_trials]
+    if artifacts is not None:
+        for row, trial in zip(rows, study.best_trials, strict=True):
+            path = saved_model_path(trial, artifacts)
+            row["model"] = None if path is None else str(path)
+    return rows
+
+
+def trial_row(trial: FrozenTrial, objectives: list[str]) -> dict[str, Any]:
+    attrs = trial.user_attrs
+    return {
+        "number": trial.number,
+        "values": dict(zip(objectives, trial.values, strict=True)),
+        "params": trial.params,
+        "n_params": attrs.get("n_params"),
+        "train_seconds": attrs.get("train_seconds"),
+        "epochs_run": attrs.get("epochs_run"),
+        "device": attrs.get("device"),
+        "continues": attrs.get(CONTINUES_ATTR),  # the trial whose model this one trained on
+    }

@@ -1,0 +1,78 @@
+"""The study's trial budget, shared exactly by every worker on every machine.
+
+Counting finished trials and then starting one is a race between workers: two can both see
+199 of 200 and both start. So a trial claims its slot after it exists: trials that hold a slot
+(finished ones that count, running and waiting ones) are ranked by number, which follows
+creation order, and a trial ranked past the budget gives its slot back at once: it is recorded
+FAIL with the user attr `over_budget` and counts nowhere.
+"""
+
+from __future__ import annotations
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+OVER_BUDGET_ATTR = "over_budget"
+CONTINUES_ATTR = "continues"  # a trial that trains trial N's model on
+DUPLICATE_ATTR = "duplicate_of"  # a trial that repeated trial N's configuration, untrained
+ACTIVE = (TrialState.RUNNING, TrialState.WAITING)
+
+
+class OverBudget(Exception):
+    """This trial lost the race for the study's last slots; it gives its slot back."""
+
+
+def counts(trial: FrozenTrial) -> bool:
+    """Whether a trial counts towards the budget: completed and pruned ones, and failures of
+    the objective itself (a spec that cannot work). Trials failed by a lost worker or Ctrl-C
+    do not: the heartbeat retries the former, and the budget simply runs on past the latter.
+    Nor do trials that trained nothing: repeats of an earlier configuration, and trials the
+    deadline stopped inside their first epoch; nor the continuation of the best trial that a
+    timed run ends with (`search.run.continuation`), which trains no new configuration."""
+    attrs = trial.user_attrs
+    if CONTINUES_ATTR in attrs:
+        return False
+    if trial.state == TrialState.COMPLETE:
+        return True
+    if trial.state == TrialState.PRUNED:
+        return not (attrs.get("stopped_by") == "deadline" and not attrs.get("epochs_run"))
+    return trial.state == TrialState.FAIL and "fail_reason" in attrs
+
+
+def read_trials(study: optuna.Study, in_trial: bool = False) -> list[FrozenTrial]:
+    """Every trial of `study`, read now; `in_trial`: read once per trial, after it was created,
+    and shared with the sampler (Optuna's per-trial cache, which `ask` clears), which saves a
+    full read of the study per trial."""
+    return study._get_trials(deepcopy=False, use_cache=in_trial)
+
+
+def slot_holders(study: optuna.Study, in_trial: bool = False) -> tuple[list[int], int, int]:
+    """Numbers of the trials holding a slot, sorted; how many of them finished; how many wait."""
+    holders, finished, waiting = [], 0, 0
+    for trial in read_trials(study, in_trial):
+        if counts(trial):
+            holders.append(trial.number)
+            finished += 1
+        elif (
+            trial.state in ACTIVE
+            and not {OVER_BUDGET_ATTR, CONTINUES_ATTR} & trial.user_attrs.keys()
+        ):
+            holders.append(trial.number)
+            waiting += trial.state == TrialState.WAITING
+    return sorted(holders), finished, waiting
+
+
+def claim_slot(trial: optuna.Trial, budget: int) -> int:
+    """Raise `OverBudget` when `trial` is not among the first `budget` slot holders.
+
+    Returns the slots left if every other running trial's worker starts one more: while that is
+    positive, this worker starts its next trial without reading the study first. The guess is
+    wrong when other workers finish several short trials, or new ones join, meanwhile; then the
+    next trial's own claim fails, which costs that trial, never the budget.
+    """
+    holders, finished, _ = slot_holders(trial.study, in_trial=True)
+    if trial.number in holders[budget:]:
+        trial.set_user_attr(OVER_BUDGET_ATTR, True)
+        raise OverBudget(f"the study's {budget} trials are all taken")
+    others_running = len(holders) - finished - 1
+    return budget - len(holders) - others_running

@@ -1,0 +1,81 @@
+"""The winner trained on: a timed run ends by training its best trials on.
+
+A search beats "train one good model for the whole time" only if its best configuration also
+gets the training that time allows, so a timed run keeps the last part of its time
+(`search.run.deadline.RESERVE`) for it, as FLAML's `retrain_full="budget"` does. From then on, or
+once the trial budget is met while the deadline lies ahead, a worker queues a trial that
+continues the most accurate completed trial nobody continues yet: it loads that trial's saved
+model and trains it on, with a patient early stop, until the deadline. The continuation is a
+trial of its own (user attr `continues`), so `best`, `evaluate` and `export` pick it when it is
+better; it trains no new configuration and counts nowhere in the trial budget.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from search.proposals import PROPOSAL_ATTR, Duplicate
+from search.run.budget import CONTINUES_ATTR
+from search.run.cost import worth_starting
+from search.run.deadline import now, search_until
+
+CONTINUE_EPOCHS = 100  # at most, on top of the trial's own; the early stop ends it sooner
+CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy, the rate halving meanwhile
+
+
+def in_final_phase(study: optuna.Study, budget_met: bool) -> bool:
+    """Whether the study's search is over and its time left goes to its best trials: its
+    trial budget is met while its deadline lies ahead, or its search time left is too short for
+    a typical trial (`search.run.cost.worth_starting`)."""
+    until = search_until(study)
+    if until is None:
+        return False
+    return budget_met or not worth_starting(study, until - now())
+
+
+def should_continue(study: optuna.Study, deadline: datetime | None, trial: FrozenTrial) -> bool:
+    """Whether the time left before the deadline fits at least one more epoch of `trial`."""
+    if deadline is None:
+        return False
+    epoch = trial.user_attrs.get("seconds_per_epoch", 0.0)
+    return deadline.timestamp() - now() > epoch
+
+
+def next_to_continue(study: optuna.Study) -> FrozenTrial | None:
+    """The most accurate completed trial that no trial continues yet, continuations aside;
+    None when there is none, or for several objectives."""
+    if len(study.directions) > 1:
+        return None
+    trials = study.get_trials(deepcopy=False)
+    taken = {t.user_attrs[CONTINUES_ATTR] for t in trials if CONTINUES_ATTR in t.user_attrs}
+    candidates = [
+        t
+        for t in trials
+        if t.state == TrialState.COMPLETE
+        and CONTINUES_ATTR not in t.user_attrs
+        and t.number not in taken
+    ]
+    return max(candidates, key=lambda t: t.value, default=None)
+
+
+def enqueue_continuation(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Queue the trial that trains `trial`'s model on; whichever worker asks next runs it."""
+    study.enqueue_trial(
+        trial.params,
+        user_attrs={CONTINUES_ATTR: trial.number, PROPOSAL_ATTR: f"continues trial {trial.number}"},
+    )
+
+
+def continued_trial(trial: optuna.Trial) -> FrozenTrial:
+    """The trial `trial` continues. Two workers may queue a continuation of the same trial at
+    once: the one that finds another already under way records itself a `Duplicate`."""
+    number = trial.user_attrs[CONTINUES_ATTR]
+    trials = trial.study.get_trials(deepcopy=False)
+    for other in trials:
+        rival = other.user_attrs.get(CONTINUES_ATTR) == number and other.number < trial.number
+        if rival and other.state in (TrialState.RUNNING, TrialState.COMPLETE):
+            raise Duplicate(f"trial {other.number} already continues trial {number}")
+    return next(t for t in trials if t.number == number)

@@ -1,0 +1,352 @@
+"""Run trials until the study's shared budget is met or its deadline comes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import grpc
+import optuna
+import redis.exceptions
+import sqlalchemy.exc
+from optuna.trial import FrozenTrial
+
+from errors import RunError
+from search.config import SearchConfig
+from search.data import Dataset, load, split_validation
+from search.objective import Objective, TrialFailed
+from search.proposals import MAX_DUPLICATES_IN_A_ROW, Duplicate, Proposer
+from search.pruning import RungWarning
+from search.run import hardware
+from search.run.budget import (
+    CONTINUES_ATTR,
+    DUPLICATE_ATTR,
+    OVER_BUDGET_ATTR,
+    OverBudget,
+    claim_slot,
+    slot_holders,
+)
+from search.run.continuation import (
+    enqueue_continuation,
+    in_final_phase,
+    next_to_continue,
+    should_continue,
+)
+from search.run.deadline import apply_deadline, read_deadline, search_until, should_start
+from search.run.gpus import run_gpu_workers
+from search.run.heartbeat import beating, fail_stale_trials
+from search.run.progress import Progress
+from search.run.restart import Restarter, worker_command
+from search.study import (
+    find_study,
+    finished_trials,
+    load_study,
+    make_pruner,
+    open_study,
+    stored_config,
+    sweep_repeats,
+)
+from storage import describe_error, open_artifact_store, open_storage
+
+WAIT_SECONDS = 1.0
+STORAGE_PATIENCE = 300.0
+STORAGE_ERRORS = (
+    optuna.exceptions.StorageInternalError,
+    sqlalchemy.exc.OperationalError,
+    grpc.RpcError,  # the gRPC storage proxy
+    redis.exceptions.ConnectionError,  # the Redis journal
+)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    study: str
+    finished: int
+    budget: int | None  # None: no trial limit, the deadline ends the run
+    stopped_by: str  # "budget", "deadline" or "exhausted" (every proposal repeated a trial)
+
+
+def optimize(
+    config: SearchConfig,
+    storage_url: str,
+    artifacts: str,
+    progress: Progress | None = None,
+    deadline: datetime | None = None,
+    slots: list[dict[str, str]] | None = None,
+) -> RunSummary:
+    """Create or resume `config`'s study and run trials in this process until its budget is met
+    or its deadline comes.
+
+    `deadline` becomes the study's, obeyed by every worker; without one, a deadline an earlier
+    run stored is kept while it lies ahead (see `search.run.deadline.apply_deadline`).
+    Ctrl-C or SIGTERM stops cleanly: the running trial is recorded FAIL, none is left RUNNING,
+    and the same call resumes the study. With several `slots` (environments from
+    `search.run.gpus.worker_environments`), one `worker` process per slot runs the trials.
+    """
+    progress = progress or Progress()
+    hardware.check_settings()
+    storage = open_storage(storage_url)
+    open_artifact_store(artifacts)  # an unwritable folder fails before a study is made
+    dataset = None
+    new = find_study(storage, config.study) is None
+    if new:
+        # A new study is created only from input that works (an existing one was checked when
+        # it was made, and open_study refuses a changed config); loading later keeps a resumed
+        # run's deadline check right at its start.
+        dataset = _load(config, progress)
+        split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
+    study = open_study(config, storage)
+    stored_deadline, said = apply_deadline(study, deadline)
+    budget = config.budget(stored_deadline is not None)
+    done = finished_trials(study)
+    progress.say(f"study [bold]{config.study}[/]: {done} {_of(budget)} trials finished")
+    if said:
+        progress.say(said)
+    if budget is not None and done >= budget and search_until(study) is None:
+        return RunSummary(config.study, done, budget, "budget")
+    return _run(study, config, storage_url, artifacts, progress, slots, dataset)
+
+
+def join(
+    study_name: str,
+    storage_url: str,
+    artifacts: str,
+    progress: Progress | None = None,
+    slots: list[dict[str, str]] | None = None,
+) -> RunSummary:
+    """Join an existing study with nothing but its name: its stored config says what to train,
+    its budget how many trials, its deadline until when."""
+    progress = progress or Progress()
+    hardware.check_settings()
+    study = load_study(open_storage(storage_url), study_name)
+    config = stored_config(study)
+    budget = config.budget(read_deadline(study) is not None)
+    done = finished_trials(study)
+    progress.say(f"joining [bold]{study_name}[/]: {done} {_of(budget)} trials finished")
+    if budget is not None and done >= budget and search_until(study) is None:
+        return RunSummary(study_name, done, budget, "budget")
+    return _run(study, config, storage_url, artifacts, progress, slots)
+
+
+def _of(budget: int | None) -> str:
+    return "(no trial limit: until the deadline)" if budget is None else f"of {budget}"
+
+
+def _run(
+    study: optuna.Study,
+    config: SearchConfig,
+    storage_url: str,
+    artifacts: str,
+    progress: Progress,
+    slots: list[dict[str, str]] | None,
+    dataset: Dataset | None = None,
+) -> RunSummary:
+    """Run trials in this process, or in one `worker` process per slot when there are several."""
+    if slots and len(slots) > 1:
+        progress.say(f"starting {len(slots)} workers, one per GPU slot")
+        run_gpu_workers(config.study, storage_url, artifacts, slots, progress.quiet)
+        finished = finished_trials(study)
+        budget = config.budget(read_deadline(study) is not None)
+        met = budget is not None and finished >= budget
+        return RunSummary(config.study, finished, budget, "budget" if met else "deadline")
+    if slots:
+        os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
+    dataset = dataset or _load(config, progress)
+    objective = Objective(
+        config, dataset, progress, open_artifact_store(artifacts), repeats=sweep_repeats(study)
+    )
+    study.pruner = make_pruner(config.pruner_name, config.epochs, objective.first_rung)
+    restart = Restarter(
+        worker_command(config.study, storage_url, artifacts, progress.quiet), progress.handover
+    )
+    warn = RungWarning(objective.first_rung, dataset.n_classes, progress)
+    propose = None if sweep_repeats(study) else Proposer(config, len(objective.split.y_train))
+    return run_until_budget(
+        study, objective, config, progress, restart, after_trial=warn, propose=propose
+    )
+
+
+def _load(config: SearchConfig, progress: Progress) -> Dataset:
+    with progress.status(f"loading {config.dataset} …"):
+        dataset = load(config.dataset, **config.data_options)
+    progress.say(
+        f"loaded {config.dataset}: {len(dataset.y_train)} training images "
+        f"{dataset.input_shape}, {dataset.n_classes} classes"
+    )
+    return dataset
+
+
+def run_until_budget(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float | tuple[float, ...]],
+    config: SearchConfig,
+    progress: Progress,
+    restart: Callable[[], None] | None = None,
+    after_trial: Callable[[optuna.Study, FrozenTrial], None] | None = None,
+    propose: Callable[[optuna.Study], None] | None = None,
+) -> RunSummary:
+    """Run trials one at a time until the study holds its budget of finished trials, or until
+    its stored deadline leaves too little time for another trial's first epoch.
+
+    The budget is the study's: every worker claims a slot for its trial (`search.run.budget`), and
+    one that finds every slot taken while others still run waits for them, since a trial of a
+    worker that dies is retried by whoever is left. The deadline is read before every trial, so
+    a worker obeys one set after it started. A timed run ends by training its best trials on
+    (`search.run.continuation`). Before each search trial `propose` may queue its configuration (a
+    starting point, a greedy step: `search.proposals.Proposer`); `restart`, called before every
+    trial but the first, may replace the process with a fresh worker (`search.run.restart`);
+    `after_trial` sees every finished trial.
+    An exception from the objective fails that trial only, with its reason; the worker goes on.
+    """
+    spare = 0  # from this worker's last claim (`claim_slot`); below 1, read the study first
+
+    def claimed(trial: optuna.Trial) -> float | tuple[float, ...]:
+        nonlocal spare
+        with beating(trial):  # where the storage has no heartbeat of its own
+            spare = 0
+            if budget is not None and CONTINUES_ATTR not in trial.user_attrs:
+                spare = claim_slot(trial, budget)
+            return _guarded(objective, trial)
+
+    def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        nonlocal repeats
+        repeats = repeats + 1 if DUPLICATE_ATTR in trial.user_attrs else 0
+        if OVER_BUDGET_ATTR not in trial.user_attrs:
+            progress.trial_finished(study, trial)
+        if after_trial is not None:
+            after_trial(study, trial)
+
+    said_waiting, ran, repeats = False, 0, 0
+    outage = StorageOutage(progress)
+    deadline = read_deadline(study)
+    with (
+        _sigterm_as_interrupt(),
+        progress.running(config.budget(deadline is not None), deadline, finished_trials(study)),
+    ):
+        while True:
+            try:
+                deadline = read_deadline(study)
+                budget = config.budget(deadline is not None)
+                all_taken = budget_met = False
+                if spare < 1 and budget is not None:
+                    holders, finished, waiting = slot_holders(study)
+                    budget_met = finished >= budget
+                    all_taken = len(holders) >= budget and not waiting
+                if budget_met and not in_final_phase(study, budget_met=True):
+                    return RunSummary(config.study, finished, budget, "budget")
+                if repeats >= MAX_DUPLICATES_IN_A_ROW:
+                    progress.say(
+                        f"the last {repeats} proposals all repeated trials already run: the "
+                        "space is exhausted (widen it with --set, or stop here)"
+                    )
+                    return RunSummary(config.study, finished_trials(study), budget, "exhausted")
+                final = in_final_phase(study, budget_met)
+                best = next_to_continue(study) if final else None
+                if best is not None and should_continue(study, deadline, best):
+                    enqueue_continuation(study, best)
+                elif final and budget_met:
+                    return RunSummary(config.study, finished, budget, "budget")
+                elif not should_start(study, deadline):
+                    return RunSummary(config.study, finished_trials(study), budget, "deadline")
+                elif all_taken:
+                    if not said_waiting:
+                        progress.say(
+                            f"waiting for the {len(holders) - finished} trial(s) other "
+                            "workers are running"
+                        )
+                        said_waiting = True
+                    time.sleep(WAIT_SECONDS)
+                    fail_stale_trials(study)
+                    continue
+                elif propose is not None:
+                    propose(study)
+                fail_stale_trials(study)  # whoever starts a trial retries a dead worker's
+                if restart is not None and ran:
+                    restart()
+                study.optimize(
+                    claimed,
+                    n_trials=1,
+                    catch=(TrialFailed, OverBudget, Duplicate),
+                    callbacks=[report],
+                    gc_after_trial=False,
+                    show_progress_bar=False,
+                )
+                ran += 1
+                outage.over()
+            except Exception as e:
+                if not _storage_failure(e):
+                    raise
+                outage.wait(e)
+
+
+def _guarded(
+    objective: Callable[[optuna.Trial], float | tuple[float, ...]], trial: optuna.Trial
+) -> float | tuple[float, ...]:
+    """`objective(trial)`, any failure of which fails this trial alone with its reason (as
+    Optuna's `catch` and KerasTuner's FailedTrialError do): an out-of-memory error, a Keras
+    error. Pruning, the budget, the storage and Ctrl-C go their own ways."""
+    try:
+        return objective(trial)
+    except (optuna.TrialPruned, TrialFailed, OverBudget, Duplicate):
+        raise
+    except Exception as e:
+        if _storage_failure(e):
+            raise
+        reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
+        trial.set_user_attr("fail_reason", reason[:500])
+        raise TrialFailed(reason) from e
+
+
+def _storage_failure(error: BaseException | None) -> bool:
+    """Whether `error` comes from the storage. Optuna can hide it behind another error raised
+    while it handles it (an UnboundLocalError in its trial clean-up), so look down the chain."""
+    while error is not None:
+        if isinstance(error, STORAGE_ERRORS):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+class StorageOutage:
+    """Rides out a database that went away (a restart, a failover): waits and tries again for
+    up to `patience` seconds. A trial that was running is left to the heartbeat, which fails it
+    and has it retried."""
+
+    def __init__(self, progress: Progress, patience: float = STORAGE_PATIENCE) -> None:
+        self.progress, self.patience, self.since = progress, patience, None
+
+    def wait(self, error: Exception) -> None:
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+            self.progress.say(f"storage unreachable ({describe_error(error)}); retrying")
+        if now - self.since > self.patience:
+            raise RunError(
+                f"storage unreachable for {self.patience:.0f} s: {describe_error(error)}"
+            ) from None
+        time.sleep(WAIT_SECONDS * 2)
+
+    def over(self) -> None:
+        self.since = None
+
+
+class _sigterm_as_interrupt:
+    """SIGTERM (a scheduler stopping the worker) takes the same clean path as Ctrl-C."""
+
+    def __enter__(self) -> None:
+        self._main = threading.current_thread() is threading.main_thread()
+        if self._main:
+            self._previous = signal.signal(signal.SIGTERM, self._raise)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._main:
+            signal.signal(signal.SIGTERM, self._previous)
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt

@@ -1,0 +1,75 @@
+"""The one training routine: how a model is built for a spec and fitted, for a trial, for a
+trial trained on (search.run.continuation) and for the model `evaluate` trains again."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+from search.data import Split
+from search.pruning import MONITOR
+from search.run import hardware
+from spaces import Spec
+from spaces.build import build_model, compile_model
+
+EARLY_STOP_PATIENCE = 3
+LR_PATIENCE = 2
+
+
+def build(spec: Spec, input_shape: tuple[int, ...], n_classes: int) -> keras.Model:
+    """The spec's model, compiled for this machine (XLA where it pays, see search.run.hardware).
+    Raises `spaces.build.SpecError` for a spec that cannot be built for this input."""
+    model = build_model(spec.model, input_shape, n_classes)
+    compile_model(model, spec.train, jit_compile=hardware.use_xla())
+    return model
+
+
+def early_stopping(patience: int | None = None) -> keras.callbacks.EarlyStopping:
+    """Stops after `patience` epochs (EARLY_STOP_PATIENCE) without a better validation
+    accuracy and keeps the weights of the best epoch (in `best_weights` when fit is cut)."""
+    return keras.callbacks.EarlyStopping(
+        monitor=MONITOR,
+        patience=EARLY_STOP_PATIENCE if patience is None else patience,
+        restore_best_weights=True,
+    )
+
+
+def fit(
+    model: keras.Model,
+    split: Split,
+    batch_size: int,
+    epochs: int,
+    callbacks: list[keras.callbacks.Callback],
+    initial_epoch: int = 0,
+    history: keras.callbacks.History | None = None,
+) -> keras.callbacks.History:
+    """Train on the split's training images, validating each epoch, with `callbacks` and the
+    two every model gets: a stop after a NaN loss, and a learning rate halved on a plateau.
+    Pass `history` to keep the epochs so far when a callback's exception ends the fit."""
+    history = history or keras.callbacks.History()
+    model.fit(
+        split.x_train,
+        split.y_train,
+        validation_data=(split.x_val, split.y_val),
+        initial_epoch=initial_epoch,
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        callbacks=[
+            history,
+            StopOnNaN(),
+            *callbacks,
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
+        ],
+    )
+    return history
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training after an epoch whose loss is not finite. Keras' TerminateOnNaN checks
+    every batch, which syncs host and device each step."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not math.isfinite((logs or {}).get("loss", 0.0)):
+            self.model.stop_training = True
