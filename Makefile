@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) cli.py optimize digits --trials 12 --epochs 6 --set filters=8..64 --seed 0
+	$(PY) cli.py optimize digits --timeout 100 --seed 0
 	$(PY) cli.py best digits-convnet
 
 test: $(STAMP)

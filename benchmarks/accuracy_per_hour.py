@@ -14,6 +14,7 @@ import statistics
 
 from benchmarks.arms import mean_std, run_all
 from benchmarks.common import append_row, description
+from benchmarks.vs_autokeras import append_cost_row
 
 ARMS = ("cnnsearch", "autokeras", "labs-main")
 TARGET = 0.93
@@ -47,6 +48,7 @@ def main() -> None:
         f"≥ {TARGET} test accuracy, above AutoKeras and the labs' main model",
         test >= TARGET,
     )
+    append_cost_row(results.get("cnnsearch", []), args.budget)
 
 
 if __name__ == "__main__":

@@ -139,12 +139,44 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         best = json.loads(_output([*cli, "best", "fashion_mnist-convnet", "--json", *common[:2]]))
         test = json.loads(_output([*cli, "evaluate", "fashion_mnist-convnet", "--json", *common]))
         studies = json.loads(_output([*cli, "studies", "--json", "--storage", common[1]]))
+        costs = cost_overruns(common[1], args.budget)
     return {
         "val": max(row["values"]["accuracy"] for row in best),
         "test": test["accuracy"],
         "trials": sum(studies[0]["states"].values()),
+        "states": studies[0]["states"],
         "seconds": round(searched),
         "options": options,
+        **costs,
+    }
+
+
+def cost_overruns(storage_url: str, budget: float) -> dict:
+    """How a timed study spent its time: trials the cost guard stopped, and trials that trained
+    longer than a trial's share of the search time (half of it, `search.run.cost.SHARE`, at the
+    start) on a configuration that ended below the study's median accuracy."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from search.run.cost import SHARE
+    from search.run.deadline import RESERVE
+
+    study = optuna.load_study(study_name="fashion_mnist-convnet", storage=storage_url)
+    trials = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    searched = [t for t in trials if "continues" not in t.user_attrs]
+    accuracy = {t.number: max(t.intermediate_values.values(), default=0.0) for t in searched}
+    median = statistics.median(accuracy.values()) if accuracy else 0.0
+    share = SHARE * (1 - RESERVE) * budget
+    return {
+        "cost_stopped": sum(t.user_attrs.get("stopped_by") == "cost" for t in searched),
+        "over_share_below_median": sum(
+            t.user_attrs.get("train_seconds", 0) > share and accuracy[t.number] < median
+            for t in searched
+        ),
+        "longest_trial_seconds": max(
+            (t.user_attrs.get("train_seconds", 0) for t in searched), default=0
+        ),
+        "share_seconds": round(share),
     }
 
 
@@ -236,20 +268,7 @@ def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
 
     class HyperModel(kt.HyperModel):
         def build(self, hp):
-            params = {}
-            for dim in convnet.DIMENSIONS:
-                dim = bounds[dim]
-                if dim.name == "dense_units" and not params["n_dense"]:
-                    continue
-                if dim.choices is not None:
-                    params[dim.name] = hp.Choice(dim.name, list(dim.choices))
-                elif dim.integer:
-                    low, high = int(dim.low), int(dim.high)
-                    params[dim.name] = hp.Int(dim.name, low, high, sampling=_sampling(dim))
-                else:
-                    low, high = dim.low, dim.high
-                    params[dim.name] = hp.Float(dim.name, low, high, sampling=_sampling(dim))
-            spec = convnet.suggest_spec(FixedTrial(params), bounds)
+            spec = convnet.suggest_spec(FixedTrial(ask_keras_tuner(hp, bounds)), bounds)
             self.batch_size = spec.train.batch_size
             return build_spec(spec, dataset)
 
@@ -275,8 +294,24 @@ def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
         )
 
 
-def _sampling(dim) -> str:
-    return "log" if dim.log else "linear"
+def ask_keras_tuner(hp, bounds) -> dict:
+    """The convnet space's values asked of KerasTuner's `hp`, one call per dimension, as its
+    docs recommend (dense_units only with dense layers), inside `bounds`."""
+    from spaces import convnet
+
+    params = {}
+    for dim in convnet.DIMENSIONS:
+        dim = bounds[dim]
+        if dim.name == "dense_units" and not params["n_dense"]:
+            continue
+        sampling = "log" if dim.log else "linear"
+        if dim.choices is not None:
+            params[dim.name] = hp.Choice(dim.name, list(dim.choices))
+        elif dim.integer:
+            params[dim.name] = hp.Int(dim.name, int(dim.low), int(dim.high), sampling=sampling)
+        else:
+            params[dim.name] = hp.Float(dim.name, dim.low, dim.high, sampling=sampling)
+    return params
 
 
 def run_autokeras(args, split, dataset, tracker: Tracker) -> None:

@@ -26,11 +26,13 @@ import keras_tuner as kt  # noqa: E402
 import optuna  # noqa: E402
 from optuna.trial import FixedTrial  # noqa: E402
 
+from benchmarks.arms import ask_keras_tuner  # noqa: E402
 from benchmarks.common import append_row, description  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load, split_validation  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
-from search.study import enqueue_reference, open_study  # noqa: E402
+from search.proposals import Duplicate, Proposer  # noqa: E402
+from search.study import make_pruner, open_study  # noqa: E402
 from spaces import convnet  # noqa: E402
 from spaces.build import build_model, compile_model  # noqa: E402
 
@@ -60,33 +62,24 @@ class Clock:
 
 def run_cnnsearch(config: SearchConfig, dataset, clock: Clock) -> None:
     study = open_study(config, optuna.storages.InMemoryStorage())
-    enqueue_reference(study, config)  # as `optimize` does for a new study
+    objective = Objective(config, dataset)
+    # as `optimize` does: the first rung after 30,000 images, starting points, greedy steps
+    study.pruner = make_pruner(config.pruner_name, config.epochs, objective.first_rung)
+    propose = Proposer(config, len(objective.split.y_train))
 
     def on_trial_end(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         curve = trial.intermediate_values.values()
         if clock.trial_ended(max(curve, default=0.0)):
             study.stop()
+        propose(study)
 
-    study.optimize(Objective(config, dataset), catch=(TrialFailed,), callbacks=[on_trial_end])
+    propose(study)
+    study.optimize(objective, catch=(TrialFailed, Duplicate), callbacks=[on_trial_end])
 
 
 def kt_build(bounds):
     def build(hp: kt.HyperParameters) -> keras.Model:
-        params = {}
-        for dim in convnet.DIMENSIONS:
-            dim = bounds[dim]
-            if dim.name == "dense_units" and not params["n_dense"]:
-                continue
-            if dim.choices is not None:
-                params[dim.name] = hp.Choice(dim.name, list(dim.choices))
-            elif dim.integer:
-                params[dim.name] = hp.Int(
-                    dim.name, int(dim.low), int(dim.high), sampling="log" if dim.log else "linear"
-                )
-            else:
-                params[dim.name] = hp.Float(
-                    dim.name, dim.low, dim.high, sampling="log" if dim.log else "linear"
-                )
+        params = ask_keras_tuner(hp, bounds)
         spec = convnet.suggest_spec(FixedTrial(params))
         model = build_model(spec.model, INPUT_SHAPE, N_CLASSES)
         compile_model(model, spec.train)

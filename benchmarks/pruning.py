@@ -26,7 +26,8 @@ from benchmarks.common import append_row, description  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.data import load  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
-from search.study import enqueue_reference, open_study  # noqa: E402
+from search.proposals import Duplicate, Proposer  # noqa: E402
+from search.study import make_pruner, open_study  # noqa: E402
 from storage import open_storage  # noqa: E402
 
 # Narrowed so that 2 × 30 trials fit in minutes on a 2-core CPU; pruning acts the same way.
@@ -54,13 +55,17 @@ def run(pruner: str, args: argparse.Namespace, dataset) -> Run:
     )
     storage = open_storage(args.storage) if args.storage else optuna.storages.InMemoryStorage()
     study = open_study(config, storage)
-    enqueue_reference(study, config)  # as `optimize` does for a new study
+    objective = Objective(config, dataset)
+    # as `optimize` does: the first rung after 30,000 images, starting points, greedy steps
+    study.pruner = make_pruner(config.pruner_name, config.epochs, objective.first_rung)
+    propose = Proposer(config, len(objective.split.y_train))
+    propose(study)
     started = time.perf_counter()
     study.optimize(
-        Objective(config, dataset),
+        objective,
         n_trials=args.trials,
-        catch=(TrialFailed,),
-        callbacks=[lambda study, trial: print(_line(trial), flush=True)],
+        catch=(TrialFailed, Duplicate),
+        callbacks=[lambda study, trial: print(_line(trial), flush=True), lambda s, t: propose(s)],
     )
     seconds = time.perf_counter() - started
     epochs = sum(t.user_attrs.get("epochs_run", 0) for t in study.trials)

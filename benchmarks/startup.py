@@ -49,7 +49,7 @@ def main() -> None:
         "9 start-up of read-only commands",
         f"median of {args.repeats}: `import optuna` {baseline:.2f} s; `studies` {studies:.2f} s "
         f"(×{studies / baseline:.2f}); `best STUDY` {best:.2f} s (×{best / baseline:.2f})",
-        f"≤ {GOAL:g}× `python -c \"import optuna\"`",
+        f'≤ {GOAL:g}× `python -c "import optuna"`',
         worst <= GOAL,
     )
 

@@ -9,7 +9,7 @@ import optuna
 
 from errors import UsageError
 from storage.settings import CONNECT_SECONDS, QUERY_SECONDS
-from storage.writable import check_writable
+from storage.writable import check_store_file
 
 
 def open_journal_file(url: str, read_only: bool = False) -> optuna.storages.JournalStorage:
@@ -19,17 +19,7 @@ def open_journal_file(url: str, read_only: bool = False) -> optuna.storages.Jour
     path = Path(url[len("journal://") :]).expanduser()
     if not str(path) or str(path) == ".":
         raise UsageError("journal storage needs a path, for example journal:///shared/study.log")
-    if read_only and not path.is_file():
-        raise UsageError(
-            f"no journal at {path}; check the path in --storage (or $CNNSEARCH_STORAGE), or "
-            "start a study there first with `python cli.py optimize`"
-        )
-    if not path.parent.is_dir():
-        raise UsageError(
-            f"no folder {path.parent} for the journal {path}; create it or fix --storage"
-        )
-    if not read_only:
-        check_writable(path, "the journal")
+    check_store_file(path, "journal", read_only)
     return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
 
 

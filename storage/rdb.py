@@ -23,7 +23,7 @@ from storage.settings import (
     QUERY_SECONDS,
     heartbeat_seconds,
 )
-from storage.writable import check_writable
+from storage.writable import check_store_file
 
 SCHEMA_ATTEMPTS = 6
 SQLITE_LOCK_SECONDS = 60
@@ -72,17 +72,7 @@ def sqlite_path(url: URL) -> Path | None:
 
 def _checked_sqlite(url: str, path: Path, read_only: bool) -> str:
     """`url` (read-only when asked) once `path` passed the checks that give a clear message."""
-    if read_only and not path.is_file():
-        raise UsageError(
-            f"no database at {path}; check the path in --storage (or $CNNSEARCH_STORAGE), or "
-            "start a study there first with `python cli.py optimize`"
-        )
-    if not path.parent.is_dir():
-        raise UsageError(
-            f"no folder {path.parent} for the database {path}; create it or fix --storage"
-        )
-    if not read_only:
-        check_writable(path, "the study database")
+    check_store_file(path, "database", read_only, label="the study database")
     if path.is_file():
         _check_intact(path)
     if not read_only:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from errors import RunError
+from errors import RunError, UsageError
 
 
 def check_writable(path: Path, what: str) -> None:
@@ -41,3 +41,29 @@ def ensure_writable_folder(folder: Path, what: str) -> None:
             f"{what} {folder}: cannot write there ({e.strerror or e}); give a folder this user "
             "can create and write"
         ) from None
+
+
+def check_store_file(path: Path, name: str, read_only: bool, label: str | None = None) -> None:
+    """The clear message for a storage file (`name`: database, journal) that a command cannot
+    use: a read-only command never creates one, and a writing one needs its folder writable."""
+    if read_only and not path.is_file():
+        raise UsageError(
+            f"no {name} at {path}; check the path in --storage (or $CNNSEARCH_STORAGE), or "
+            "start a study there first with `cnnsearch optimize`"
+        )
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"no folder {path.parent} for the {name} {path}; create it or fix --storage"
+        )
+    if not read_only:
+        check_writable(path, label or f"the {name}")
+
+
+def can_write_in(folder: Path) -> bool:
+    """Whether this process can create files in `folder` (os.access says yes to root on a
+    read-only file system)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".cnnsearch-write-check-"):
+            return True
+    except OSError:
+        return False

@@ -179,13 +179,18 @@ def test_an_artifacts_folder_that_cannot_be_created_exits_1_before_a_trial(tmp_p
 
 
 @pytest.mark.slow
-def test_a_corrupt_mnist_npz_exits_1_saying_to_delete_it(keras_home, sqlite_url):
-    (keras_home / "datasets" / "mnist.npz").write_bytes(b"not an npz")
-    check(
-        ["optimize", "mnist", "--storage", sqlite_url, "--gpus", "none"],
-        1,
-        "delete it so that it is downloaded again",
-    )
+@pytest.mark.parametrize(
+    "dataset, file, fragment",
+    [
+        ("mnist", "mnist.npz", "delete it so that it is downloaded again"),
+        ("cifar10", "cifar-10-python.tar.gz", "cannot read CIFAR-10"),
+    ],
+)
+def test_a_corrupt_dataset_file_exits_1_and_creates_no_study(
+    keras_home, sqlite_url, dataset, file, fragment
+):
+    (keras_home / "datasets" / file).write_bytes(b"not the real file")
+    check(["optimize", dataset, "--storage", sqlite_url, "--gpus", "none"], 1, fragment)
     assert optuna.get_all_study_summaries(open_storage(sqlite_url)) == []
 
 
@@ -213,17 +218,6 @@ def test_wrong_database_password_exits_1():
     assert "Access denied" in result.output and "wrong" not in result.output.replace(
         "cns_pw:***", ""
     )
-
-
-@pytest.mark.slow
-def test_a_corrupted_dataset_archive_exits_1(keras_home, sqlite_url):
-    (keras_home / "datasets" / "cifar-10-python.tar.gz").write_bytes(b"not a tarball")
-    check(
-        ["optimize", "cifar10", "--storage", sqlite_url, "--gpus", "none"],
-        1,
-        "cannot read CIFAR-10",
-    )
-    assert optuna.get_all_study_summaries(open_storage(sqlite_url)) == []
 
 
 def test_version_and_help_examples():

@@ -11,10 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from tests.conftest import SMALL_MODEL, require_or_skip
+from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
 def free_port() -> int:
@@ -34,33 +33,6 @@ def test_a_port_in_use_is_a_clear_error(sqlite_url):
     assert result.exit_code == 2
     assert f"port {port} on 127.0.0.1 is not free" in result.output and "--port" in result.output
     assert "optuna-dashboard on" not in result.output  # no banner before the check
-
-
-@pytest.fixture
-def browser():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        require_or_skip(
-            "Chromium not installed (apt-get install chromium chromium-driver)",
-            env="CNNSEARCH_REQUIRE_BROWSER",
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
 
 
 def wait_for(url: str, seconds: float = 60) -> None:

@@ -9,38 +9,9 @@ import pytest
 from search.analysis.evaluations import EVALUATION_PREFIX
 from search.analysis.report import write_report
 from testing.synthetic import build_study
-from tests.conftest import require_or_skip
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 # importance, history, two rows of slice plots (5 dimensions), parallel coordinates, curves
 PLOTS = ["importance", "history", "slice", "slice-2", "parallel", "learning_curves"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        require_or_skip(
-            "Chromium not installed (apt-get install chromium chromium-driver)",
-            env="CNNSEARCH_REQUIRE_BROWSER",
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from search.analysis.evaluations import choose_trial
 from search.artifacts import MODEL_ARTIFACT_ATTR
 from search.study import load_study
 from storage import open_storage
+from storage.writable import can_write_in
 
 
 def saved_model_path(trial: FrozenTrial, artifacts: str) -> Path | None:
@@ -64,20 +65,12 @@ def check_export_path(out_path: str) -> Path:
             "for example --out best.keras"
         )
     folder = path.parent.resolve()
-    if not folder.is_dir() or not _can_create_in(folder):
+    if not folder.is_dir() or not can_write_in(folder):
         raise UsageError(
             f"--out {out_path!r}: cannot write there ({folder} is missing or read-only); "
             "choose a writable path, for example --out ./best.keras"
         )
     return path
-
-
-def _can_create_in(folder: Path) -> bool:
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder):
-            return True
-    except OSError:
-        return False
 
 
 def _copy(source: Path, out: Path) -> None:

@@ -9,7 +9,6 @@ Nothing here imports Keras: the report reads the storage only.
 from __future__ import annotations
 
 import html
-import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,6 +35,7 @@ from search.config import SearchConfig
 from search.study import load_study, stored_config
 from spaces.dimensions import format_value
 from storage import open_storage
+from storage.writable import can_write_in
 
 FORMATS = (".html", ".md")
 TOP_PARAMS = 6  # dimensions shown in the slice and parallel-coordinate plots
@@ -88,17 +88,9 @@ def check_out_path(out: str) -> Path:
     if path.suffix.lower() not in FORMATS:
         raise UsageError(f"--out {out!r}: end it in .html or .md, for example --out report.html")
     folder = path.parent.resolve()
-    if not folder.is_dir() or not _can_create_in(folder) or path.is_dir():
+    if not folder.is_dir() or not can_write_in(folder) or path.is_dir():
         raise _unwritable(out, f"{folder} is missing or read-only")
     return path
-
-
-def _can_create_in(folder: Path) -> bool:
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder):
-            return True
-    except OSError:
-        return False
 
 
 def _unwritable(out: str, why: str) -> UsageError:

@@ -245,6 +245,8 @@ def run_until_budget(
                         "space is exhausted (widen it with --set, or stop here)"
                     )
                     return RunSummary(config.study, finished_trials(study), budget, "exhausted")
+                if restart is not None and ran:
+                    restart()  # before anything is queued: a fresh process decides anew
                 final = in_final_phase(study, budget_met)
                 best = next_to_continue(study) if final else None
                 if best is not None and should_continue(study, deadline, best):
@@ -266,8 +268,6 @@ def run_until_budget(
                 elif propose is not None:
                     propose(study)
                 fail_stale_trials(study)  # whoever starts a trial retries a dead worker's
-                if restart is not None and ran:
-                    restart()
                 study.optimize(
                     claimed,
                     n_trials=1,

@@ -10,6 +10,7 @@ from search.config import SearchConfig
 from search.evaluate import evaluate_trial
 from search.run.progress import Progress
 from search.run.workers import optimize
+from testing.synthetic import evaluation as sample_evaluation
 from testing.upstream_files import write_image_folder
 from tests.conftest import SMALL_MODEL
 
@@ -49,19 +50,7 @@ def test_a_folder_study_is_evaluated_at_its_own_image_size_and_noted_for_the_das
 
 
 def test_the_note_holds_every_evaluation_as_markdown_tables():
-    evaluation = {
-        "trial": 3,
-        "model_source": "retrained",
-        "test_images": 4,
-        "accuracy": 0.75,
-        "class_names": ["a", "b"],
-        "per_class": {
-            "a": {"precision": 1.0, "recall": 0.5, "f1-score": 0.6667, "support": 2},
-            "b": {"precision": 0.6667, "recall": 1.0, "f1-score": 0.8, "support": 2},
-        },
-        "report_text": "",
-        "confusion": [[1, 1], [0, 2]],
-    }
+    evaluation = sample_evaluation(3, source="retrained")
     note = evaluations_markdown([evaluation, {**evaluation, "trial": 5}])
     assert note.count("## Trial") == 2
     assert "| a | 1.0000 | 0.5000 | 0.6667 | 2 |" in note

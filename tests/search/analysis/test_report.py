@@ -8,7 +8,7 @@ from errors import UsageError
 from search.analysis import report
 from search.analysis.evaluations import EVALUATION_PREFIX
 from search.analysis.report import check_out_path, write_report
-from testing.synthetic import build_study
+from testing.synthetic import build_study, evaluation
 
 SECTIONS = [
     "Summary",
@@ -22,22 +22,7 @@ SECTIONS = [
 
 
 def add_evaluation(study):
-    study.set_user_attr(
-        f"{EVALUATION_PREFIX}7",
-        {
-            "trial": 7,
-            "model_source": "saved model",
-            "test_images": 4,
-            "accuracy": 0.75,
-            "class_names": ["a", "b"],
-            "per_class": {
-                "a": {"precision": 1.0, "recall": 0.5, "f1-score": 0.6667, "support": 2},
-                "b": {"precision": 0.6667, "recall": 1.0, "f1-score": 0.8, "support": 2},
-            },
-            "report_text": "",
-            "confusion": [[1, 1], [0, 2]],
-        },
-    )
+    study.set_user_attr(f"{EVALUATION_PREFIX}7", evaluation(7))
 
 
 @pytest.fixture

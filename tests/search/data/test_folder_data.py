@@ -13,6 +13,7 @@ from search import data
 from search.config import SearchConfig
 from search.data import folder
 from search.data.folder import EmptyClassWarning, SkippedFilesWarning
+from testing.processes import descendants
 from testing.upstream_files import write_image_folder, write_notmnist_tarball
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -186,18 +187,6 @@ def test_a_damaged_cache_file_is_decoded_again(tmp_path, cache):
     for entry in cache.glob("*.npz"):
         entry.write_bytes(b"damaged")
     assert np.array_equal(data.load(f"folder:{root}").x_train, first.x_train)
-
-
-def descendants(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found += [int(stat.parent.name), *descendants(int(stat.parent.name))]
-    return found
 
 
 def running(pid: int) -> bool:

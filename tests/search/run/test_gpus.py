@@ -12,6 +12,7 @@ from optuna.trial import TrialState
 
 from errors import RunError, UsageError
 from search.run import gpus
+from testing.processes import children
 from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -88,19 +89,6 @@ def test_none_hides_every_gpu_from_this_process_and_its_children(two_gpus):
     assert gpus.parse_gpus("none") == []
     assert os.environ[VISIBLE] == ""
     assert gpus.parse_gpus("all") == []  # what a restarted worker or a child finds
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is `pid`."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def alive(pid: int) -> bool:
