@@ -19,5 +19,9 @@ class RunError(CnnsearchError):
     exit_code = 1
 
 
+class StorageUnreachable(RunError):
+    """The storage did not answer (down, restarting, a network fault); a worker may wait."""
+
+
 class CnnsearchWarning(UserWarning):
     """Something the person should know that does not stop the run (cli.py prints one line)."""

@@ -5,6 +5,7 @@ and the classic Keras CNN trained alone with early stopping.
 
     python -m benchmarks.vs_autokeras [--budget 900] [--train-size 15000] [--val-fraction 0.3334]
                                       [--seeds 0,1,2] [--arms cnnsearch,autokeras,…] [--lanes 2]
+                                      [--runs cnnsearch:0,autokeras:0,…]
 
 cnnsearch runs as a user runs it: `cli.py optimize fashion_mnist --train-size N --val-fraction F
 --timeout S --seed K`, then `cli.py evaluate`. How every arm is run and scored: benchmarks/arms.py.
@@ -20,6 +21,7 @@ from benchmarks.common import append_row, description
 
 ARMS = ("cnnsearch", "autokeras", "kt-hyperband", "kt-random", "optuna", "keras-cnn")
 TARGET = 0.90
+SEEDS_NEEDED = 3  # one run is an anecdote
 
 
 def main() -> None:
@@ -30,9 +32,12 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--lanes", type=int, default=1, choices=(1, 2))
+    parser.add_argument(
+        "--runs", help="ARM:SEED pairs, in this order, instead of every arm on every seed"
+    )
     args = parser.parse_args()
-    arms = args.arms.split(",")
-    runs = [(arm, int(seed)) for seed in args.seeds.split(",") for arm in arms]
+    runs = chosen_runs(args)
+    arms = list(dict.fromkeys(arm for arm, _ in runs))
     results = run_all(runs, args)
 
     def values(arm: str, key: str) -> list[float]:
@@ -55,6 +60,9 @@ def main() -> None:
     ]
     if mean("cnnsearch", "val") < TARGET:
         short.append(f"cnnsearch val below {TARGET}")
+    few = [arm for arm in arms if len(results.get(arm, [])) < SEEDS_NEEDED]
+    if few:
+        short.append(f"fewer than {SEEDS_NEEDED} seeds for {', '.join(few)}")
     lanes = (
         "two arms at a time, each pinned to one core with one TensorFlow thread"
         if args.lanes > 1
@@ -63,14 +71,33 @@ def main() -> None:
     append_row(
         "8 vs AutoKeras and peers, default options",
         f"fashion_mnist {args.train_size} images ({args.val_fraction:g} for validation), "
-        f"{args.budget:.0f} s each, seeds {args.seeds}, {lanes}; mean ± std over seeds: "
-        f"{figures}. cnnsearch ran `optimize` with only the data size, time and seed given; "
+        f"{args.budget:.0f} s each, {lanes}; mean ± std over seeds: "
+        f"{figures}{seeds_note(runs)}. cnnsearch ran `optimize` with only the data size, time "
+        "and seed given; "
         "AutoKeras 3.0 with Dense units cast to int for Keras 3.15",
         f"cnnsearch above every arm in validation and test accuracy; ≥ {TARGET} validation",
         not short,
         "; ".join(short),
     )
     append_cost_row(results.get("cnnsearch", []), args.budget)
+
+
+def chosen_runs(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """(arm, seed) pairs: `--runs` as given, or every arm on every seed."""
+    if args.runs:
+        pairs = [pair.split(":") for pair in args.runs.split(",")]
+        return [(arm, int(seed)) for arm, seed in pairs]
+    return [(arm, int(seed)) for seed in args.seeds.split(",") for arm in args.arms.split(",")]
+
+
+def seeds_note(runs: list[tuple[str, int]]) -> str:
+    """Which seeds each arm ran, where they differ between arms (a shortened run says so)."""
+    seeds: dict[str, list[int]] = {}
+    for arm, seed in runs:
+        seeds.setdefault(arm, []).append(seed)
+    if len({tuple(s) for s in seeds.values()}) == 1:
+        return f" (seeds {next(iter(seeds.values()))})"
+    return " (seeds by arm: " + ", ".join(f"{arm} {s}" for arm, s in seeds.items()) + ")"
 
 
 def append_cost_row(runs: list[dict], budget: float) -> None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 MODEL_ARTIFACT_ATTR = "model_artifact_id"
 CURVE_ARTIFACT_ATTR = "curve_artifact_id"
+ARTIFACT_ERROR_ATTR = "artifact_error"
 
 
 def is_new_best(trial: optuna.Trial, accuracy: float) -> bool:
@@ -33,16 +34,24 @@ def save_best(
     store: optuna.artifacts.FileSystemArtifactStore,
 ) -> None:
     """Upload the model (.keras) and a learning-curve PNG, so `evaluate` and the dashboard use
-    them without retraining; their ids go in the trial's user attrs."""
-    with tempfile.TemporaryDirectory() as tmp:
-        model_path = Path(tmp) / f"trial-{trial.number}.keras"
-        model.save(model_path)
-        curve_path = plot_curves(history, Path(tmp) / f"trial-{trial.number}-curves.png")
-        for attr, path in ((MODEL_ARTIFACT_ATTR, model_path), (CURVE_ARTIFACT_ATTR, curve_path)):
-            artifact_id = optuna.artifacts.upload_artifact(
-                artifact_store=store, file_path=str(path), study_or_trial=trial
-            )
-            trial.set_user_attr(attr, artifact_id)
+    them without retraining; their ids go in the trial's user attrs. A store that cannot take
+    them (a full disk, a folder gone read-only) costs the files, not the trial: the reason goes
+    in the user attr `artifact_error` and the trial completes."""
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            model_path = Path(tmp) / f"trial-{trial.number}.keras"
+            model.save(model_path)
+            curve_path = plot_curves(history, Path(tmp) / f"trial-{trial.number}-curves.png")
+            for attr, path in (
+                (MODEL_ARTIFACT_ATTR, model_path),
+                (CURVE_ARTIFACT_ATTR, curve_path),
+            ):
+                artifact_id = optuna.artifacts.upload_artifact(
+                    artifact_store=store, file_path=str(path), study_or_trial=trial
+                )
+                trial.set_user_attr(attr, artifact_id)
+    except OSError as e:
+        trial.set_user_attr(ARTIFACT_ERROR_ATTR, f"the model was not saved: {e.strerror or e}")
 
 
 def load_model(

@@ -164,6 +164,9 @@ class SearchConfig:
     @classmethod
     def from_attrs(cls, attrs: dict[str, Any], **overrides: Any) -> SearchConfig:
         known = {f.name for f in dataclasses.fields(cls)}
+        # Studies stored before the searched ranges existed sampled the full ranges, and Optuna
+        # refuses a categorical dimension whose choices change within a study.
+        attrs = {"full_ranges": True, **attrs}
         return cls(**{k: v for k, v in {**attrs, **overrides}.items() if k in known})
 
     def differences(self, stored: SearchConfig) -> list[str]:

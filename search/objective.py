@@ -128,6 +128,10 @@ class Objective:
         """Train trial `continues`'s model on until the deadline or until it stops improving
         (a patient early stop), from its saved model, or from scratch where it saved none."""
         original = continued_trial(trial)
+        deadline = read_deadline(trial.study)
+        if deadline is None or deadline.timestamp() <= now():
+            # a queued continuation whose timed run is over (a retry, a later resume)
+            raise DeadlineReached("the study's deadline has passed: nothing to train on into")
         model, initial_epoch = self._continued_model(trial, original, spec, precision)
         self.progress.trial_started(
             trial,

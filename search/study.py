@@ -159,7 +159,7 @@ def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
         known = (
             f"; studies here: {', '.join(names)}" if names else "; this storage has no studies yet"
         )
-        raise UsageError(f"no study named {name!r}{known} (see `cli.py studies`)")
+        raise UsageError(f"no study named {name!r}{known} (see `cnnsearch studies`)")
     config = stored_config(study)
     sweep = study.user_attrs.get(SWEEP_ATTR)
     return optuna.load_study(

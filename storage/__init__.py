@@ -12,7 +12,7 @@ from collections.abc import Callable
 import optuna
 import sqlalchemy.exc
 
-from errors import CnnsearchError, RunError, UsageError
+from errors import CnnsearchError, StorageUnreachable, UsageError
 from storage.artifacts import DEFAULT_ARTIFACTS, open_artifact_store
 from storage.journal import open_journal_file, open_redis
 from storage.masking import mask_password
@@ -82,7 +82,7 @@ def open_storage(url: str, read_only: bool = False) -> optuna.storages.BaseStora
             detail += (
                 f" (no answer within {CONNECT_SECONDS} s: is that the database's host and port?)"
             )
-        raise RunError(f"cannot open storage {mask_password(url)}: {detail}") from None
+        raise StorageUnreachable(f"cannot open storage {mask_password(url)}: {detail}") from None
 
 
 def describe_error(error: BaseException) -> str:

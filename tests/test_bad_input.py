@@ -236,5 +236,27 @@ def test_version_and_help_examples():
         "datasets",
         "compare",
         "storage-proxy",
+        "export",
     ):
-        assert "Example:" in runner.invoke(app, [name, "--help"]).output, name
+        text = runner.invoke(app, [name, "-h"]).output
+        assert "Example: cnnsearch " in " ".join(text.split()), name
+
+
+def test_help_keeps_every_default_it_names():
+    # rich markup used to read "[default: …]" as a tag and drop it; typer puts a default given
+    # in words in parentheses
+    def shown(*args: str) -> str:
+        return " ".join(runner.invoke(app, list(args)).output.replace("│", " ").split())
+
+    text = shown("optimize", "--help")
+    for default in (
+        "[default: (DATASET-SPACE)]",
+        "[default: (asha; none for 2 objectives)]",
+        "[default: (the most common size, or 32)]",
+        "[default: (grayscale if every image is)]",
+        "[default: (20; no limit with --timeout or --deadline)]",
+        "[default: tpe]",
+    ):
+        assert default in text, default
+    assert "[default: (the best trial)]" in shown("evaluate", "-h")
+    assert "[default: (DATASET-sweep-DIM)]" in shown("sweep", "-h")

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import optuna
 import pytest
@@ -34,7 +35,7 @@ def test_optimize_then_resume_then_studies_and_best(storage, tmp_path):
     assert "trial 0 (1 of 3" in result.output and "epoch 2/2" in result.output
     assert "3 of 3 trials finished (budget met)" in result.output
     first = optuna.load_study(study_name="digits-convnet", storage=storage).trials[0]
-    # The reference model where --set allows it: learning_rate 1e-3, relu; filters sampled.
+    # The first starting point where --set allows it: learning_rate 1e-3, relu; filters sampled.
     assert first.params["learning_rate"] == 1e-3 and first.params["activation"] == "relu"
     assert 8 <= first.params["filters"] <= 16
 
@@ -50,7 +51,13 @@ def test_optimize_then_resume_then_studies_and_best(storage, tmp_path):
 
     best = json.loads(invoke("best", "digits-convnet", "--json").output)
     assert 0 <= best[0]["values"]["accuracy"] <= 1 and "n_conv" in best[0]["params"]
-    assert (tmp_path / "artifacts").is_dir() and any((tmp_path / "artifacts").iterdir())
+    assert Path(best[0]["model"]).parent == tmp_path / "artifacts"  # the saved model's path
+
+    exported = invoke("export", "digits-convnet", "--out", tmp_path / "best.keras")
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "best.keras").read_bytes() == Path(best[0]["model"]).read_bytes()
+    refused = invoke("export", "digits-convnet", "--out", tmp_path / "best.h5")
+    assert refused.exit_code == 2 and ".keras" in refused.output
 
 
 def test_mismatching_config_is_refused_with_the_difference(storage):

@@ -28,13 +28,21 @@ def test_reading_modules_import_no_deep_learning_framework(modules):
 
 
 @pytest.mark.parametrize(
-    "command", [["studies"], ["best", "synthetic"], ["best", "synthetic", "--json"]]
+    "command",
+    [
+        ["studies"],
+        ["best", "synthetic"],
+        ["best", "synthetic", "--json"],
+        ["compare", "synthetic", "other"],
+        ["importance", "synthetic"],
+    ],
 )
-def test_studies_and_best_start_without_keras_and_print_no_tensorflow_line(tmp_path, command):
+def test_reading_commands_start_without_keras_and_print_no_tensorflow_line(tmp_path, command):
     from testing.synthetic import build_study
 
     url = f"sqlite:///{tmp_path / 'study.db'}"
     build_study(url)
+    build_study(url, name="other", n=12)
     code = (
         "import atexit, sys; atexit.register(lambda: print('HEAVY', sorted({m.split('.')[0] "
         f"for m in sys.modules}} & {set(HEAVY)!r}), file=sys.stderr)); import cli; "
@@ -46,3 +54,15 @@ def test_studies_and_best_start_without_keras_and_print_no_tensorflow_line(tmp_p
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stderr, result.stderr
     assert result.stderr.strip() == "HEAVY []"  # no TensorFlow or absl line either
+
+
+def test_help_starts_without_keras():
+    code = (
+        "import sys, cli; sys.argv = ['cli.py', 'optimize', '--help']\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert "HEAVY []" in result.stdout, result.stdout + result.stderr

@@ -47,7 +47,7 @@ def export_model(
             or did not complete, or it saved no model in `artifacts`.
     """
     out = check_export_path(out_path)
-    study = load_study(open_storage(storage_url), study_name)
+    study = load_study(open_storage(storage_url, read_only=True), study_name)
     trial = choose_trial(study, trial_number, verb="export")
     source = saved_model_path(trial, artifacts)
     if source is None:

@@ -177,7 +177,9 @@ def explain_study(
 ) -> Explanation:
     """`explain` for a stored study; unknown names raise the UsageError of `load_study`."""
     make_evaluator(evaluator)  # a bad name fails before the storage is read
-    return explain(load_study(open_storage(storage_url), study_name), evaluator, with_pruned)
+    return explain(
+        load_study(open_storage(storage_url, read_only=True), study_name), evaluator, with_pruned
+    )
 
 
 def analysis_trials(study: optuna.Study, with_pruned: bool) -> list[FrozenTrial]:

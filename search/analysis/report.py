@@ -113,7 +113,7 @@ def write_report(
     they reported, and their learning curves are drawn beside the completed trials'.
     """
     path = check_out_path(out)
-    study = load_study(open_storage(storage_url), study_name)
+    study = load_study(open_storage(storage_url, read_only=True), study_name)
     sections = build_sections(study, evaluator, with_pruned)
     try:
         if path.suffix.lower() == ".html":

@@ -4,8 +4,9 @@ A search beats "train one good model for the whole time" only if its best config
 gets the training that time allows, so a timed run keeps the last part of its time
 (`search.run.deadline.RESERVE`) for it, as FLAML's `retrain_full="budget"` does. From then on, or
 once the trial budget is met while the deadline lies ahead, a worker queues a trial that
-continues the most accurate completed trial nobody continues yet: it loads that trial's saved
-model and trains it on, with a patient early stop, until the deadline. The continuation is a
+continues the most accurate completed trial: it loads that trial's saved model and trains it on,
+with a patient early stop, until the deadline. Should it stop improving first, the time left
+goes back to the search, and a new best is trained on in turn. The continuation is a
 trial of its own (user attr `continues`), so `best`, `evaluate` and `export` pick it when it is
 better; it trains no new configuration and counts nowhere in the trial budget.
 """
@@ -18,7 +19,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.proposals import PROPOSAL_ATTR, Duplicate
-from search.run.budget import CONTINUES_ATTR
+from search.run.budget import CONTINUES_ATTR, DUPLICATE_ATTR
 from search.run.cost import worth_starting
 from search.run.deadline import now, search_until
 
@@ -45,20 +46,18 @@ def should_continue(study: optuna.Study, deadline: datetime | None, trial: Froze
 
 
 def next_to_continue(study: optuna.Study) -> FrozenTrial | None:
-    """The most accurate completed trial that no trial continues yet, continuations aside;
-    None when there is none, or for several objectives."""
+    """The study's most accurate completed trial (continuations aside) when no trial continues it
+    yet; None otherwise, or for several objectives. Only the best is trained on: a runner-up
+    saved no model (only a new best does) and would train from scratch."""
     if len(study.directions) > 1:
         return None
     trials = study.get_trials(deepcopy=False)
     taken = {t.user_attrs[CONTINUES_ATTR] for t in trials if CONTINUES_ATTR in t.user_attrs}
-    candidates = [
-        t
-        for t in trials
-        if t.state == TrialState.COMPLETE
-        and CONTINUES_ATTR not in t.user_attrs
-        and t.number not in taken
+    searched = [
+        t for t in trials if t.state == TrialState.COMPLETE and CONTINUES_ATTR not in t.user_attrs
     ]
-    return max(candidates, key=lambda t: t.value, default=None)
+    best = max(searched, key=lambda t: t.value, default=None)
+    return None if best is None or best.number in taken else best
 
 
 def enqueue_continuation(study: optuna.Study, trial: FrozenTrial) -> None:
@@ -77,5 +76,6 @@ def continued_trial(trial: optuna.Trial) -> FrozenTrial:
     for other in trials:
         rival = other.user_attrs.get(CONTINUES_ATTR) == number and other.number < trial.number
         if rival and other.state in (TrialState.RUNNING, TrialState.COMPLETE):
+            trial.set_user_attr(DUPLICATE_ATTR, other.number)
             raise Duplicate(f"trial {other.number} already continues trial {number}")
     return next(t for t in trials if t.number == number)

@@ -111,6 +111,8 @@ def expected_first_epoch(study: optuna.Study) -> float | None:
     """
     seconds = []
     for t in study.get_trials(deepcopy=False):
+        if "continues" in t.user_attrs:  # trains a saved model on: no build, no first epoch
+            continue
         if FIRST_EPOCH_ATTR in t.user_attrs:
             seconds.append(t.user_attrs[FIRST_EPOCH_ATTR])
         elif t.user_attrs.get(STOPPED_BY_ATTR) == "deadline" and t.duration is not None:

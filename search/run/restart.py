@@ -21,6 +21,9 @@ from storage import STORAGE_ENV
 
 CLI = Path(__file__).resolve().parents[2] / "cli.py"
 LIMIT_ENV = "CNNSEARCH_RESTART_MB"
+# Set in the fresh process: it waits for a database that is down at that moment, as the worker
+# it replaces would have (a user's own mistyped URL, at a first start, fails at once instead).
+RESTARTED_ENV = "CNNSEARCH_RESTARTED"
 DEFAULT_LIMIT_MB = 100.0
 
 
@@ -105,4 +108,5 @@ class Restarter:
             sys.stdout.flush()
             sys.stderr.flush()
             argv = self.command.argv
-            self.execve(argv[0], argv, self.command.environment(os.environ))
+            env = {**self.command.environment(os.environ), RESTARTED_ENV: "1"}
+            self.execve(argv[0], argv, env)

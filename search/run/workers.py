@@ -14,9 +14,10 @@ import grpc
 import optuna
 import redis.exceptions
 import sqlalchemy.exc
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial
 
-from errors import RunError
+from errors import RunError, StorageUnreachable
 from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
 from search.objective import Objective, TrialFailed
@@ -41,7 +42,7 @@ from search.run.deadline import apply_deadline, read_deadline, search_until, sho
 from search.run.gpus import run_gpu_workers
 from search.run.heartbeat import beating, fail_stale_trials
 from search.run.progress import Progress
-from search.run.restart import Restarter, worker_command
+from search.run.restart import RESTARTED_ENV, Restarter, worker_command
 from search.study import (
     find_study,
     finished_trials,
@@ -123,7 +124,7 @@ def join(
     its budget how many trials, its deadline until when."""
     progress = progress or Progress()
     hardware.check_settings()
-    study = load_study(open_storage(storage_url), study_name)
+    study = load_study(_open_storage(storage_url, progress), study_name)
     config = stored_config(study)
     budget = config.budget(read_deadline(study) is not None)
     done = finished_trials(study)
@@ -131,6 +132,19 @@ def join(
     if budget is not None and done >= budget and search_until(study) is None:
         return RunSummary(study_name, done, budget, "budget")
     return _run(study, config, storage_url, artifacts, progress, slots)
+
+
+def _open_storage(storage_url: str, progress: Progress) -> optuna.storages.BaseStorage:
+    """The storage; a worker that restarted itself (`search.run.restart`) rides out a database
+    that is down at that moment, as the running worker it replaces would have."""
+    if not os.environ.get(RESTARTED_ENV):
+        return open_storage(storage_url)
+    outage = StorageOutage(progress)
+    while True:
+        try:
+            return open_storage(storage_url)
+        except StorageUnreachable as e:  # not a damaged or read-only file: that stays broken
+            outage.wait(e)
 
 
 def _of(budget: int | None) -> str:
@@ -221,7 +235,7 @@ def run_until_budget(
         if after_trial is not None:
             after_trial(study, trial)
 
-    said_waiting, ran, repeats = False, 0, 0
+    said_waiting, said_exhausted, ran, repeats = False, False, 0, 0
     outage = StorageOutage(progress)
     deadline = read_deadline(study)
     with (
@@ -239,18 +253,22 @@ def run_until_budget(
                     all_taken = len(holders) >= budget and not waiting
                 if budget_met and not in_final_phase(study, budget_met=True):
                     return RunSummary(config.study, finished, budget, "budget")
-                if repeats >= MAX_DUPLICATES_IN_A_ROW:
+                exhausted = repeats >= MAX_DUPLICATES_IN_A_ROW
+                if exhausted and not said_exhausted:
                     progress.say(
                         f"the last {repeats} proposals all repeated trials already run: the "
                         "space is exhausted (widen it with --set, or stop here)"
                     )
-                    return RunSummary(config.study, finished_trials(study), budget, "exhausted")
+                    said_exhausted = True
                 if restart is not None and ran:
                     restart()  # before anything is queued: a fresh process decides anew
-                final = in_final_phase(study, budget_met)
+                done = budget_met or exhausted  # no more search: only the best trained on
+                final = in_final_phase(study, done)
                 best = next_to_continue(study) if final else None
                 if best is not None and should_continue(study, deadline, best):
                     enqueue_continuation(study, best)
+                elif exhausted:
+                    return RunSummary(config.study, finished_trials(study), budget, "exhausted")
                 elif final and budget_met:
                     return RunSummary(config.study, finished, budget, "budget")
                 elif not should_start(study, deadline):
@@ -278,6 +296,12 @@ def run_until_budget(
                 )
                 ran += 1
                 outage.over()
+            except UpdateFinishedTrialError:
+                progress.say("this worker's trial was failed as stale by another; it is retried")
+            except ValueError as e:  # Optuna's tell after the same: "Cannot tell a FAIL trial."
+                if not str(e).startswith("Cannot tell a "):
+                    raise
+                progress.say("this worker's trial was failed as stale by another; it is retried")
             except Exception as e:
                 if not _storage_failure(e):
                     raise
@@ -292,8 +316,8 @@ def _guarded(
     error. Pruning, the budget, the storage and Ctrl-C go their own ways."""
     try:
         return objective(trial)
-    except (optuna.TrialPruned, TrialFailed, OverBudget, Duplicate):
-        raise
+    except (optuna.TrialPruned, TrialFailed, OverBudget, Duplicate, UpdateFinishedTrialError):
+        raise  # the last: another worker failed it as stale (an outage); it is retried there
     except Exception as e:
         if _storage_failure(e):
             raise

@@ -48,3 +48,10 @@ def test_differences_name_each_changed_field():
         "epochs is 5 in the study but 3 here",
         "sets is (none) in the study but pool=avg here",
     ]
+
+
+def test_a_config_stored_before_searched_ranges_existed_keeps_the_full_ranges():
+    stored = SearchConfig("digits").to_attrs()
+    del stored["full_ranges"]  # as every study made before it
+    assert SearchConfig.from_attrs(stored).full_ranges is True
+    assert SearchConfig.from_attrs(SearchConfig("digits").to_attrs()).full_ranges is False

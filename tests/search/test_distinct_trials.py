@@ -36,7 +36,7 @@ def test_a_worker_restarted_after_every_trial_proposes_new_configurations(tmp_pa
     url = f"sqlite:///{tmp_path / 'study.db'}"
     env = {**os.environ, LIMIT_ENV: "0.001", "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        optimize_command(url, tmp_path, trials=9),
+        optimize_command(url, tmp_path, trials=5),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -44,10 +44,11 @@ def test_a_worker_restarted_after_every_trial_proposes_new_configurations(tmp_pa
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("restarting this worker") >= 6
+    # Each process measures its growth from its first trial on, so it restarts after its second.
+    assert done.stdout.count("restarting this worker") >= 2
     configurations = trained_configurations(url)
-    assert len(configurations) == 9
-    assert len(set(configurations)) == 9  # the old sampler replayed its first draws each time
+    assert len(configurations) == 5
+    assert len(set(configurations)) == 5  # the old sampler replayed its first draws each time
 
 
 @pytest.mark.slow

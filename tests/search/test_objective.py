@@ -113,3 +113,19 @@ def test_unbuildable_spec_fails_the_trial(digits, monkeypatch):
     objective, study = make(digits)
     study.optimize(objective, n_trials=1, catch=(TrialFailed,))
     assert study.trials[0].user_attrs["fail_reason"] == "spec cannot be built: too deep for 8x8"
+
+
+def test_a_model_the_artifact_store_cannot_take_costs_the_file_not_the_trial(digits, tmp_path):
+    import errno
+
+    class FullDisk(optuna.artifacts.FileSystemArtifactStore):
+        def write(self, artifact_id, content_body):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    config = SearchConfig("digits", epochs=1, train_size=200, sets=SMALL_MODEL, seed=0)
+    objective = Objective(config, digits, artifact_store=FullDisk(str(tmp_path)))
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE
+    assert trial.user_attrs["artifact_error"] == "the model was not saved: No space left on device"

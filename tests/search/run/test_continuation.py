@@ -46,6 +46,7 @@ def test_a_continuation_trains_the_saved_model_on_from_its_last_epoch(
     assert MODEL_ARTIFACT_ATTR in original.user_attrs
     enqueue_continuation(study, next_to_continue(study))
     assert next_to_continue(study) is None  # queued: nobody continues it twice
+    set_deadline(study, datetime.now(UTC) + timedelta(minutes=10))  # a timed run's last quarter
     study.optimize(objective, n_trials=1)
     trial = study.trials[1]
     assert trial.state == TrialState.COMPLETE
@@ -88,16 +89,28 @@ def test_the_final_phase_begins_when_the_search_time_is_spent_or_the_budget_met(
     assert in_final_phase(study, budget_met=False)
 
 
-def test_the_best_trial_not_yet_continued_is_next():
+def test_only_the_best_trial_is_trained_on_and_only_once():
     study = optuna.create_study(direction="maximize")
-    for value in (0.7, 0.9, 0.8):
+    for value in (0.7, 0.9, 0.8, 0.95):
         study.add_trial(optuna.create_trial(value=value, params={}, distributions={}))
-    study.add_trial(optuna.create_trial(value=0.95, params={}, distributions={}))
     assert next_to_continue(study).number == 3
     study.add_trial(
         optuna.create_trial(value=0.96, params={}, distributions={}, user_attrs={"continues": 3})
     )
-    assert next_to_continue(study).number == 1  # 3 is continued; a continuation is not next
+    # 3 is continued; the runners-up saved no model (only a new best does): none is next
+    assert next_to_continue(study) is None
+    study.add_trial(optuna.create_trial(value=0.97, params={}, distributions={}))
+    assert next_to_continue(study).number == 5  # a new best from the search goes on in turn
+
+
+def test_a_queued_continuation_whose_deadline_passed_trains_nothing(digits, tmp_path):
+    objective, study = objective_and_study(digits, tmp_path)
+    study.optimize(objective, n_trials=1)
+    enqueue_continuation(study, next_to_continue(study))
+    set_deadline(study, datetime.now(UTC) - timedelta(seconds=1))
+    study.optimize(objective, n_trials=1)
+    assert study.trials[1].state == TrialState.PRUNED
+    assert "epochs_run" not in study.trials[1].user_attrs
 
 
 @pytest.mark.slow

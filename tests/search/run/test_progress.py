@@ -229,7 +229,7 @@ def test_outcomes_say_in_words_what_stopped_a_trial(trial, words):
 
 def test_varied_params_leave_out_the_fixed_ones():
     distributions = {"n_conv": IntDistribution(2, 2), "lr": FloatDistribution(1e-4, 1e-1, log=True)}
-    assert varied_params({"n_conv": 2, "lr": 0.0012345}, distributions) == "lr=0.00123"
+    assert varied_params({"n_conv": 2, "lr": 0.0012345}, distributions) == "lr=0.001234"
 
 
 def test_eta_follows_the_median_trial_or_the_deadline_when_it_comes_first():

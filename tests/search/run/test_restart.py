@@ -7,7 +7,14 @@ import optuna
 import pytest
 
 from errors import UsageError
-from search.run.restart import LIMIT_ENV, Restarter, WorkerCommand, limit_mb, worker_command
+from search.run.restart import (
+    LIMIT_ENV,
+    RESTARTED_ENV,
+    Restarter,
+    WorkerCommand,
+    limit_mb,
+    worker_command,
+)
 from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -53,6 +60,31 @@ def test_the_fresh_process_keeps_the_environment_its_gpu_slot_chose(monkeypatch)
         restart()
     env = exec_.value.args[1]
     assert env["CUDA_VISIBLE_DEVICES"] == "1" and env["CNNSEARCH_STORAGE"] == "sqlite:///s.db"
+    assert env[RESTARTED_ENV] == "1"  # it waits for a database that is down at that moment
+
+
+def test_a_restarted_worker_waits_for_its_database_a_new_one_fails_at_once(monkeypatch, sqlite_url):
+    from errors import RunError, StorageUnreachable
+    from search.run import workers
+    from search.run.progress import Progress
+    from storage import open_storage
+
+    attempts = []
+
+    def flaky(url):
+        attempts.append(url)
+        if len(attempts) < 3:
+            raise StorageUnreachable("cannot open storage: connection refused")
+        return open_storage(url)
+
+    monkeypatch.setattr(workers, "open_storage", flaky)
+    monkeypatch.setattr(workers, "WAIT_SECONDS", 0.01)
+    with pytest.raises(RunError):
+        workers._open_storage(sqlite_url, Progress(quiet=True))  # a first start: no waiting
+    attempts.clear()
+    monkeypatch.setenv(RESTARTED_ENV, "1")
+    assert workers._open_storage(sqlite_url, Progress(quiet=True)) is not None
+    assert len(attempts) == 3
 
 
 def test_a_limit_of_zero_never_restarts():
