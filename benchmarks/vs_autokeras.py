@@ -1,4 +1,4 @@
-"""Benchmark 8: cnnsearch's default run against the tools a user would pick instead, on the same
+"""Benchmark 12: cnnsearch's default run against the tools a user would pick instead, on the same
 data, budget and machine: AutoKeras' ImageClassifier with its defaults, KerasTuner's Hyperband
 and RandomSearch, plain Optuna (TPE and the Hyperband pruner, as its Keras example writes it),
 and the classic Keras CNN trained alone with early stopping.
@@ -69,7 +69,7 @@ def main() -> None:
         else "one arm at a time on every core"
     )
     append_row(
-        "8 vs AutoKeras and peers, default options",
+        "12 vs AutoKeras and peers, default options",
         f"fashion_mnist {args.train_size} images ({args.val_fraction:g} for validation), "
         f"{args.budget:.0f} s each, {lanes}; mean ± std over seeds: "
         f"{figures}{seeds_note(runs)}. cnnsearch ran `optimize` with only the data size, time "
@@ -108,7 +108,7 @@ def append_cost_row(runs: list[dict], budget: float) -> None:
         return
     overruns = sum(r["over_share_below_median"] for r in runs)
     append_row(
-        "8 cost: trials over their share of a timed budget",
+        "13 cost: trials over their share of a timed budget",
         f"cnnsearch's {len(runs)} runs of {budget:.0f} s above: trials stopped by the cost guard "
         f"{[r['cost_stopped'] for r in runs]}; longest trial "
         f"{[round(r['longest_trial_seconds']) for r in runs]} s against a share of "
