@@ -1,8 +1,10 @@
-"""Shared by the benchmark scripts: the machine's description and the RESULTS.md row writer."""
+"""Shared by the benchmark scripts: the machine's description, the RESULTS.md row writer, and the
+configurations a stored study trained."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import shlex
@@ -55,3 +57,19 @@ def append_row(benchmark: str, figures: str, goal: str, met: bool | None, note: 
     with RESULTS.open("a") as f:
         f.write(row)
     print(row, end="")
+
+
+def trained_configurations(url: str, study_name: str) -> list[str]:
+    """The parameters of every trial of the study that trained a configuration of its own
+    (finished, continuations of another trial's model aside), one JSON text per trial."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from search.run.budget import CONTINUES_ATTR
+
+    study = optuna.load_study(study_name=study_name, storage=url)
+    return [
+        json.dumps(t.params, sort_keys=True)
+        for t in study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+        if CONTINUES_ATTR not in t.user_attrs
+    ]

@@ -16,10 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import optuna
-from optuna.trial import TrialState
-
-from benchmarks.common import append_row, description
+from benchmarks.common import append_row, description, trained_configurations
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "--timeout 100 --seed 0"  # the Makefile's
@@ -47,18 +44,12 @@ def run(options: str) -> dict:
             text=True,
         ).stdout
         seconds = time.perf_counter() - started
-        study = optuna.load_study(study_name="digits-convnet", storage=storage[1])
-        trained = [
-            t
-            for t in study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
-            if "continues" not in t.user_attrs
-        ]
-    configurations = {json.dumps(t.params, sort_keys=True) for t in trained}
+        trained = trained_configurations(storage[1], "digits-convnet")
     return {
         "seconds": seconds,
         "accuracy": max(row["values"]["accuracy"] for row in json.loads(best)),
         "trials": len(trained),
-        "distinct": len(configurations),
+        "distinct": len(set(trained)),
     }
 
 

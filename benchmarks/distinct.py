@@ -12,7 +12,6 @@ building `TPESampler(seed=0)` and drawing the convnet space without training.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -20,9 +19,8 @@ import tempfile
 from pathlib import Path
 
 import optuna
-from optuna.trial import TrialState
 
-from benchmarks.common import append_row, description
+from benchmarks.common import append_row, description, trained_configurations
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = (
@@ -44,13 +42,8 @@ for _ in range(int(sys.argv[2])):
 
 def repeats(url: str, name: str) -> tuple[int, int]:
     """Finished trials, and how many of them repeat an earlier one's configuration."""
-    study = optuna.load_study(study_name=name, storage=url)
-    trials = [
-        t
-        for t in study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
-        if "continues" not in t.user_attrs
-    ]
-    return len(trials), len(trials) - len({json.dumps(t.params, sort_keys=True) for t in trials})
+    trained = trained_configurations(url, name)
+    return len(trained), len(trained) - len(set(trained))
 
 
 def cnnsearch(url: str, tmp: str, processes: int, trials: int, env: dict) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import keras
 import optuna
 
 from errors import UsageError
+from search.run.budget import CONTINUES_ATTR
 
 DEADLINE_ATTR = "cnnsearch_deadline"
 # When the search stops proposing new trials and the time left trains the best one on.
@@ -111,7 +112,7 @@ def expected_first_epoch(study: optuna.Study) -> float | None:
     """
     seconds = []
     for t in study.get_trials(deepcopy=False):
-        if "continues" in t.user_attrs:  # trains a saved model on: no build, no first epoch
+        if CONTINUES_ATTR in t.user_attrs:  # trains a saved model on: no build, no first epoch
             continue
         if FIRST_EPOCH_ATTR in t.user_attrs:
             seconds.append(t.user_attrs[FIRST_EPOCH_ATTR])

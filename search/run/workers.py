@@ -296,16 +296,15 @@ def run_until_budget(
                 )
                 ran += 1
                 outage.over()
-            except UpdateFinishedTrialError:
-                progress.say("this worker's trial was failed as stale by another; it is retried")
-            except ValueError as e:  # Optuna's tell after the same: "Cannot tell a FAIL trial."
-                if not str(e).startswith("Cannot tell a "):
-                    raise
-                progress.say("this worker's trial was failed as stale by another; it is retried")
             except Exception as e:
-                if not _storage_failure(e):
+                if _failed_as_stale(e):
+                    progress.say(
+                        "this worker's trial was failed as stale by another; it is retried"
+                    )
+                elif _storage_failure(e):
+                    outage.wait(e)
+                else:
                     raise
-                outage.wait(e)
 
 
 def _guarded(
@@ -324,6 +323,15 @@ def _guarded(
         reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
         trial.set_user_attr("fail_reason", reason[:500])
         raise TrialFailed(reason) from e
+
+
+def _failed_as_stale(error: Exception) -> bool:
+    """Whether another worker failed this worker's trial as stale (during an outage) before it
+    could report or finish it: Optuna's UpdateFinishedTrialError, or its tell's "Cannot tell a
+    FAIL trial." ValueError."""
+    if isinstance(error, UpdateFinishedTrialError):
+        return True
+    return isinstance(error, ValueError) and str(error).startswith("Cannot tell a ")
 
 
 def _storage_failure(error: BaseException | None) -> bool:
