@@ -153,7 +153,7 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
 
 def cost_overruns(storage_url: str, budget: float) -> dict:
     """How a timed study spent its time: trials the cost guard stopped, and trials that trained
-    longer than a trial's share of the search time (half of it, `search.run.cost.SHARE`, at the
+    longer than a trial's share of the search time (`search.run.cost.SHARE` of it, at the
     start) on a configuration that ended below the study's median accuracy."""
     import optuna
     from optuna.trial import TrialState
