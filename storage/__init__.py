@@ -10,22 +10,34 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import optuna
-import sqlalchemy.exc
 
 from errors import CnnsearchError, StorageUnreachable, UsageError
 from storage.artifacts import DEFAULT_ARTIFACTS, open_artifact_store
 from storage.journal import open_journal_file, open_redis
 from storage.masking import mask_password
 from storage.proxy import open_grpc
-from storage.rdb import open_rdb
 from storage.settings import CONNECT_SECONDS, MAX_RETRY, grace_seconds, heartbeat_seconds
 
 DEFAULT_URL = "sqlite:///cnnsearch.db"
 STORAGE_ENV = "CNNSEARCH_STORAGE"  # how child processes get the URL: never in their argv
+
+
+def open_sql(url: str, read_only: bool) -> optuna.storages.BaseStorage:
+    """SQLite, PostgreSQL or MySQL; a read-only SQLite file of this Optuna's schema is read
+    without SQLAlchemy, which the read-only commands would spend most of their start-up on."""
+    from storage.sqlite_file import reader_for
+
+    if read_only and (reader := reader_for(url)) is not None:
+        return reader
+    from storage.rdb import open_rdb
+
+    return open_rdb(url, read_only)
+
+
 OPENERS: dict[str, Callable[[str, bool], optuna.storages.BaseStorage]] = {
-    "sqlite": open_rdb,
-    "postgresql": open_rdb,
-    "mysql": open_rdb,
+    "sqlite": open_sql,
+    "postgresql": open_sql,
+    "mysql": open_sql,
     "journal": open_journal_file,
     "redis": open_redis,
     "grpc": open_grpc,
@@ -88,6 +100,8 @@ def open_storage(url: str, read_only: bool = False) -> optuna.storages.BaseStora
 def describe_error(error: BaseException) -> str:
     """One line saying what went wrong with a storage, in the driver's words, without the
     wrapper classes SQLAlchemy and Optuna name, the password masked."""
+    import sqlalchemy.exc
+
     while isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__:
         error = error.__cause__
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import time
 import warnings
 from pathlib import Path
@@ -15,7 +14,7 @@ import sqlalchemy.exc
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from sqlalchemy.engine import URL, make_url
 
-from errors import RunError, UsageError
+from errors import UsageError
 from storage.settings import (
     CONNECT_SECONDS,
     GRACE_HEARTBEATS,
@@ -23,10 +22,10 @@ from storage.settings import (
     QUERY_SECONDS,
     heartbeat_seconds,
 )
+from storage.sqlite_file import LOCK_SECONDS, check_intact, schema_version
 from storage.writable import check_store_file
 
 SCHEMA_ATTEMPTS = 6
-SQLITE_LOCK_SECONDS = 60
 
 
 def open_rdb(url: str, read_only: bool = False) -> optuna.storages.RDBStorage:
@@ -74,7 +73,7 @@ def _checked_sqlite(url: str, path: Path, read_only: bool) -> str:
     """`url` (read-only when asked) once `path` passed the checks that give a clear message."""
     check_store_file(path, "database", read_only, label="the study database")
     if path.is_file():
-        _check_intact(path)
+        check_intact(path)
     if not read_only:
         return url
     if not _has_optuna_tables(path):
@@ -86,31 +85,8 @@ def _checked_sqlite(url: str, path: Path, read_only: bool) -> str:
     )
 
 
-def _sqlite_reader(path: Path) -> sqlite3.Connection:
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=SQLITE_LOCK_SECONDS)
-
-
-def _check_intact(path: Path) -> None:
-    """A RunError naming `path` when SQLite finds damaged pages in it. Optuna reads only a few
-    tables when it opens a database, so damage elsewhere would otherwise surface mid-run."""
-    try:
-        with _sqlite_reader(path) as db:
-            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
-    except sqlite3.DatabaseError as e:
-        problems = [str(e)]
-    if problems != ["ok"]:
-        detail = " ".join(problems[0].split())
-        raise RunError(
-            f"the database {path} is damaged ({detail}); restore it from a backup, or save what "
-            f"is readable with `sqlite3 {path} .recover`"
-        )
-
-
 def _has_optuna_tables(path: Path) -> bool:
-    with _sqlite_reader(path) as db:
-        found = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='studies'")
-        return found.fetchone() is not None
+    return schema_version(path) is not None
 
 
 def _check_mysql_answers(url: URL) -> None:
@@ -132,7 +108,7 @@ def _connect_args(url: URL) -> dict:
     """Each driver's own timeouts."""
     driver = url.get_driver_name()
     if url.get_backend_name() == "sqlite":
-        args = {"timeout": SQLITE_LOCK_SECONDS}
+        args = {"timeout": LOCK_SECONDS}
     elif driver in ("psycopg", "psycopg2"):
         # libpq's keepalives find a server that vanished mid-query in about a minute.
         args = {

@@ -9,6 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("keras", "tensorflow", "jax")
+# Optuna's RDBStorage layers, which cost the reading commands more than `import optuna` itself
+# (storage/sqlite_file.py reads a SQLite store without them).
+SQL_LAYERS = ("sqlalchemy", "alembic")
 
 
 @pytest.mark.parametrize(
@@ -54,6 +57,26 @@ def test_reading_commands_start_without_keras_and_print_no_tensorflow_line(tmp_p
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stderr, result.stderr
     assert result.stderr.strip() == "HEAVY []"  # no TensorFlow or absl line either
+
+
+@pytest.mark.parametrize("command", [["studies"], ["best", "synthetic"]])
+def test_listing_commands_read_sqlite_without_sqlalchemy(tmp_path, command):
+    from testing.synthetic import build_study
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    build_study(url)
+    code = (
+        "import sys, cli; "
+        f"sys.argv = ['cli.py', *{command!r}, '--storage', {url!r}]\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED', sorted({{m.split('.')[0] for m in sys.modules}} & {set(SQL_LAYERS)!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "synthetic" in result.stdout or "0.8955" in result.stdout
+    assert "LOADED []" in result.stdout, result.stdout + result.stderr
 
 
 def test_help_starts_without_keras():
