@@ -70,8 +70,8 @@ def test_new_trials_stop_once_a_typical_trial_no_longer_fits_the_search_time_lef
             )
         )
     assert expected_cost(study) == 60.0
-    assert worth_starting(study, search_left=120.0)  # half of it is 60 s
-    assert not worth_starting(study, search_left=119.0)
+    assert worth_starting(study, search_left=90.0)  # two thirds of it is 60 s
+    assert not worth_starting(study, search_left=89.0)
     # a trial its guard stopped is the exception the guard is for, not a typical trial
     stopped = {"projected_seconds": 5000.0, "stopped_by": "cost"}
     study.add_trial(optuna.create_trial(state=TrialState.PRUNED, user_attrs=stopped))
@@ -80,5 +80,5 @@ def test_new_trials_stop_once_a_typical_trial_no_longer_fits_the_search_time_lef
 
 def test_after_the_search_time_a_trial_shares_the_time_left_before_the_deadline(monkeypatch):
     monkeypatch.setattr(cost_module, "now", lambda: 100.0)
-    assert share_left(until=160.0, deadline=400.0) == 30.0  # half the search time left
-    assert share_left(until=90.0, deadline=400.0) == 150.0  # half the time to the deadline
+    assert share_left(until=160.0, deadline=400.0) == pytest.approx(40.0)  # 2/3 of search left
+    assert share_left(until=90.0, deadline=400.0) == pytest.approx(200.0)  # 2/3 to the deadline
