@@ -76,17 +76,13 @@ def _checked_sqlite(url: str, path: Path, read_only: bool) -> str:
         check_intact(path)
     if not read_only:
         return url
-    if not _has_optuna_tables(path):
+    if schema_version(path) is None:
         raise UsageError(f"{path} holds no studies (it is not an Optuna database); check --storage")
     # SQLite's URI form is the one way to tell it never to create or write the file.
     read_only_url = make_url(url).set(database=f"file:{quote(str(path.resolve()))}")
     return read_only_url.update_query_dict({"mode": "ro", "uri": "true"}).render_as_string(
         hide_password=False
     )
-
-
-def _has_optuna_tables(path: Path) -> bool:
-    return schema_version(path) is not None
 
 
 def _check_mysql_answers(url: URL) -> None:

@@ -43,7 +43,7 @@ def check_intact(path: Path) -> None:
     """A RunError naming `path` when SQLite finds damaged pages in it. Optuna reads only a few
     tables when it opens a database, so damage elsewhere would otherwise surface mid-run."""
     try:
-        with connect_read_only(path) as db:
+        with contextlib.closing(connect_read_only(path)) as db:
             problems = [row[0] for row in db.execute("PRAGMA quick_check")]
     except sqlite3.DatabaseError as e:
         problems = [str(e)]
@@ -57,7 +57,7 @@ def check_intact(path: Path) -> None:
 
 def schema_version(path: Path) -> str | None:
     """The Alembic revision of the Optuna schema in `path`; None when it holds no Optuna tables."""
-    with connect_read_only(path) as db:
+    with contextlib.closing(connect_read_only(path)) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "studies" not in tables:
             return None
