@@ -17,6 +17,7 @@ from storage.journal import open_journal_file, open_redis
 from storage.masking import mask_password
 from storage.proxy import open_grpc
 from storage.settings import CONNECT_SECONDS, MAX_RETRY, grace_seconds, heartbeat_seconds
+from storage.sqlite_file import reader_for
 
 DEFAULT_URL = "sqlite:///cnnsearch.db"
 STORAGE_ENV = "CNNSEARCH_STORAGE"  # how child processes get the URL: never in their argv
@@ -25,8 +26,6 @@ STORAGE_ENV = "CNNSEARCH_STORAGE"  # how child processes get the URL: never in t
 def open_sql(url: str, read_only: bool) -> optuna.storages.BaseStorage:
     """SQLite, PostgreSQL or MySQL; a read-only SQLite file of this Optuna's schema is read
     without SQLAlchemy, which the read-only commands would spend most of their start-up on."""
-    from storage.sqlite_file import reader_for
-
     if read_only and (reader := reader_for(url)) is not None:
         return reader
     from storage.rdb import open_rdb

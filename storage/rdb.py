@@ -22,8 +22,7 @@ from storage.settings import (
     QUERY_SECONDS,
     heartbeat_seconds,
 )
-from storage.sqlite_file import LOCK_SECONDS, check_intact, schema_version
-from storage.writable import check_store_file
+from storage.sqlite_file import LOCK_SECONDS, checked_schema
 
 SCHEMA_ATTEMPTS = 6
 
@@ -71,12 +70,10 @@ def sqlite_path(url: URL) -> Path | None:
 
 def _checked_sqlite(url: str, path: Path, read_only: bool) -> str:
     """`url` (read-only when asked) once `path` passed the checks that give a clear message."""
-    check_store_file(path, "database", read_only, label="the study database")
-    if path.is_file():
-        check_intact(path)
+    schema = checked_schema(path, read_only)
     if not read_only:
         return url
-    if schema_version(path) is None:
+    if schema is None:
         raise UsageError(f"{path} holds no studies (it is not an Optuna database); check --storage")
     # SQLite's URI form is the one way to tell it never to create or write the file.
     read_only_url = make_url(url).set(database=f"file:{quote(str(path.resolve()))}")

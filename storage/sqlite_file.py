@@ -67,6 +67,17 @@ def schema_version(path: Path) -> str | None:
         return row[0] if row else ""
 
 
+def checked_schema(path: Path, read_only: bool) -> str | None:
+    """The schema version of the store file `path` (`schema_version`; None before it exists)
+    once it passed the checks that give a clear message: a read-only command needs it to exist,
+    a writing one its folder writable, and either needs it intact."""
+    check_store_file(path, "database", read_only, label="the study database")
+    if not path.is_file():
+        return None
+    check_intact(path)
+    return schema_version(path)
+
+
 def reader_for(url: str) -> SQLiteReader | None:
     """A `SQLiteReader` for `sqlite:///FILE` when the file is intact and holds this Optuna's
     schema; None for other URL forms and schemas, which Optuna's RDBStorage then opens or
@@ -75,9 +86,7 @@ def reader_for(url: str) -> SQLiteReader | None:
     if not url.startswith(prefix) or {"?", "%"} & set(url) or url == f"{prefix}:memory:":
         return None
     path = Path(url[len(prefix) :]).expanduser()
-    check_store_file(path, "database", read_only=True, label="the study database")
-    check_intact(path)
-    return SQLiteReader(path) if schema_version(path) == OPTUNA_SCHEMA else None
+    return SQLiteReader(path) if checked_schema(path, read_only=True) == OPTUNA_SCHEMA else None
 
 
 class SQLiteReader(optuna.storages.BaseStorage):
