@@ -146,7 +146,10 @@ def test_workers_get_the_storage_url_in_their_environment_never_in_argv(tmp_path
             if b"secret-study" in Path(f"/proc/{pid}/cmdline").read_bytes()
         ]
         assert len(workers) == 2
-        listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        # -ww: unlimited width; without a terminal ps cuts lines at 80 columns, which cut the
+        # study's name off in a checkout with a longer path.
+        ps = ["ps", "-ww", "-eo", "args"]
+        listing = subprocess.run(ps, capture_output=True, text=True).stdout
         for pid in workers:
             assert b"s3cret" not in Path(f"/proc/{pid}/cmdline").read_bytes()
             assert b"CNNSEARCH_STORAGE=" + url.encode() in Path(f"/proc/{pid}/environ").read_bytes()
