@@ -24,13 +24,19 @@ _requested = threading.Event()
 
 @contextlib.contextmanager
 def stop_requests() -> Iterator[None]:
-    """While active, SIGINT and SIGTERM ask this process to stop rather than interrupting it.
-    Only the main thread can take signals: elsewhere nothing changes."""
+    """While active, SIGINT and SIGTERM ask this process to stop rather than interrupting it;
+    one that the process ignores stays ignored. Only the main thread can take signals: elsewhere
+    nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     _requested.clear()
-    previous = {signum: signal.signal(signum, _request_stop) for signum in STOP_SIGNALS}
+    previous = {
+        signum: signal.signal(signum, _request_stop)
+        for signum in STOP_SIGNALS
+        # a background job of a non-interactive shell ignores SIGINT, and should go on doing so
+        if signal.getsignal(signum) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:

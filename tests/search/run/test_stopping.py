@@ -106,3 +106,15 @@ def test_a_worker_asked_to_stop_does_not_restart_as_a_fresh_process():
         with pytest.raises(KeyboardInterrupt):
             restart()  # +200 MB: would exec (raising Exec), and the new process would not know
     assert "grew" in said[0]
+
+
+def test_a_signal_the_process_ignores_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job's SIGINT
+    try:
+        with stop_requests():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+            raise_if_stop_requested()  # nothing was asked
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
