@@ -10,6 +10,7 @@ import keras
 from search.data import Split
 from search.pruning import MONITOR
 from search.run import hardware
+from search.run.stopping import raise_if_stop_requested
 from spaces import Spec
 from spaces.build import build_model, compile_model
 
@@ -45,7 +46,8 @@ def fit(
     history: keras.callbacks.History | None = None,
 ) -> keras.callbacks.History:
     """Train on the split's training images, validating each epoch, with `callbacks` and the
-    two every model gets: a stop after a NaN loss, and a learning rate halved on a plateau.
+    three every model gets: a stop after a NaN loss, a stop when the worker is asked to stop
+    (`search.run.stopping`), and a learning rate halved on a plateau.
     Pass `history` to keep the epochs so far when a callback's exception ends the fit."""
     history = history or keras.callbacks.History()
     model.fit(
@@ -59,6 +61,7 @@ def fit(
         callbacks=[
             history,
             StopOnNaN(),
+            StopOnRequest(),
             *callbacks,
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
         ],
@@ -73,3 +76,14 @@ class StopOnNaN(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not math.isfinite((logs or {}).get("loss", 0.0)):
             self.model.stop_training = True
+
+
+class StopOnRequest(keras.callbacks.Callback):
+    """Ends training before the next batch (training or validation) once a stop was asked for.
+    Batch-begin hooks keep Keras' asynchronous batch-end callbacks and read no metric."""
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        raise_if_stop_requested()
+
+    def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        raise_if_stop_requested()

@@ -186,22 +186,25 @@ class SQLiteReader(optuna.storages.BaseStorage):
         states: Container[TrialState] | None = None,
     ) -> list[FrozenTrial]:
         self._study_row(study_id)
-        trials = self._trials("study_id = ?", study_id)
-        return [t for t in trials if states is None or t.state in states]
+        if states is None:
+            return self._trials("study_id = ?", study_id)
+        names = [state.name for state in TrialState if state in states]
+        marks = ", ".join("?" * len(names))
+        return self._trials(f"study_id = ? AND state IN ({marks})", study_id, *names)
 
-    def _trials(self, where: str, key: int) -> list[FrozenTrial]:
-        """The trials matching `where` (on the trials table), in trial_id order, each with its
-        params, values, attributes and intermediate values."""
+    def _trials(self, where: str, *args: Any) -> list[FrozenTrial]:
+        """The trials matching `where` (on the trials table, with `args` for its ?), in
+        trial_id order, each with its params, values, attributes and intermediate values."""
         with self._snapshot():
-            return self._read_trials(where, key)
+            return self._read_trials(where, *args)
 
-    def _read_trials(self, where: str, key: int) -> list[FrozenTrial]:
+    def _read_trials(self, where: str, *args: Any) -> list[FrozenTrial]:
         ids = f"SELECT trial_id FROM trials WHERE {where}"
 
         def per_trial(query: str) -> dict[int, list[tuple]]:
             found: dict[int, list[tuple]] = defaultdict(list)
             where_ids = f"{query} WHERE trial_id IN ({ids}) ORDER BY rowid"
-            for trial_id, *rest in self._rows(where_ids, key):
+            for trial_id, *rest in self._rows(where_ids, *args):
                 found[trial_id].append(tuple(rest))
             return found
 
@@ -220,7 +223,7 @@ class SQLiteReader(optuna.storages.BaseStorage):
             f"WHERE {where} ORDER BY trial_id"
         )
         trials = []
-        for trial_id, number, state, started, completed in self._rows(query, key):
+        for trial_id, number, state, started, completed in self._rows(query, *args):
             distributions = {name: json_to_distribution(text) for name, _, text in params[trial_id]}
             objectives = sorted(values[trial_id])
             trials.append(

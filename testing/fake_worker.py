@@ -16,6 +16,7 @@ import optuna
 
 from search.config import SearchConfig
 from search.run.progress import Progress
+from search.run.stopping import raise_if_stop_requested
 from search.run.workers import run_until_budget
 from search.study import open_study
 from storage import open_storage
@@ -23,15 +24,26 @@ from storage import open_storage
 STEPS = 3
 
 
+BATCH_SECONDS = 0.05
+
+
 def objective(seconds: float):
     def run(trial: optuna.Trial) -> float:
         x = trial.suggest_float("x", 0, 1)
         for step in range(STEPS):
-            time.sleep(seconds / STEPS)
+            train(seconds / STEPS)
             trial.report(x * (step + 1) / STEPS, step)
         return x
 
     return run
+
+
+def train(seconds: float) -> None:
+    """Sleep in batches, stopping between two when asked to, as a real trial's fit does."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        raise_if_stop_requested()
+        time.sleep(min(left, BATCH_SECONDS))
 
 
 def main() -> None:

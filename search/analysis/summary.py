@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import optuna
+from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from errors import UsageError
@@ -18,27 +18,32 @@ def list_studies(storage_url: str) -> list[dict[str, Any]]:
     """One row per study: name, dataset, space, trial counts by state, best values."""
     storage = open_storage(storage_url, read_only=True)
     rows = []
-    for summary in optuna.get_all_study_summaries(storage, include_best_trial=True):
-        config = summary.user_attrs.get(CONFIG_ATTR, {})
-        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+    for study in storage.get_all_studies():
+        study_id = storage.get_study_id_from_name(study.study_name)
+        trials = storage.get_all_trials(study_id, deepcopy=False)
         states: dict[str, int] = {}
-        for trial in study.get_trials(deepcopy=False):
+        for trial in trials:
             states[trial.state.name] = states.get(trial.state.name, 0) + 1
-        best = (
-            summary.best_trial.values
-            if summary.best_trial and len(summary.directions) == 1
-            else None
-        )
+        config = study.user_attrs.get(CONFIG_ATTR, {})
         rows.append(
             {
-                "study": summary.study_name,
+                "study": study.study_name,
                 "dataset": config.get("dataset", "?"),
                 "space": config.get("space", "?"),
                 "states": states,
-                "best": best,
+                "best": _best_values(trials, study.directions),
             }
         )
     return rows
+
+
+def _best_values(trials: list[FrozenTrial], directions: list[StudyDirection]) -> list | None:
+    """The best completed trial's values for one objective; None for several or before any."""
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    if len(directions) != 1 or not complete:
+        return None
+    pick = max if directions[0] == StudyDirection.MAXIMIZE else min
+    return pick(complete, key=lambda t: t.value).values
 
 
 def best_trials(

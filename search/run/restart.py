@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from errors import UsageError
+from search.run.stopping import raise_if_stop_requested
 from storage import STORAGE_ENV
 
 CLI = Path(__file__).resolve().parents[2] / "cli.py"
@@ -109,4 +110,5 @@ class Restarter:
             sys.stderr.flush()
             argv = self.command.argv
             env = {**self.command.environment(os.environ), RESTARTED_ENV: "1"}
+            raise_if_stop_requested()  # the new process would not know a stop was asked for
             self.execve(argv[0], argv, env)

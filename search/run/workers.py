@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +41,7 @@ from search.run.gpus import run_gpu_workers
 from search.run.heartbeat import beating, fail_stale_trials
 from search.run.progress import Progress
 from search.run.restart import RESTARTED_ENV, Restarter, worker_command
+from search.run.stopping import raise_if_stop_requested, stop_requests
 from search.study import (
     find_study,
     finished_trials,
@@ -239,11 +238,12 @@ def run_until_budget(
     outage = StorageOutage(progress)
     deadline = read_deadline(study)
     with (
-        _sigterm_as_interrupt(),
+        stop_requests(),
         progress.running(config.budget(deadline is not None), deadline, finished_trials(study)),
     ):
         while True:
             try:
+                raise_if_stop_requested()
                 deadline = read_deadline(study)
                 budget = config.budget(deadline is not None)
                 all_taken = budget_met = False
@@ -365,20 +365,3 @@ class StorageOutage:
 
     def over(self) -> None:
         self.since = None
-
-
-class _sigterm_as_interrupt:
-    """SIGTERM (a scheduler stopping the worker) takes the same clean path as Ctrl-C."""
-
-    def __enter__(self) -> None:
-        self._main = threading.current_thread() is threading.main_thread()
-        if self._main:
-            self._previous = signal.signal(signal.SIGTERM, self._raise)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._main:
-            signal.signal(signal.SIGTERM, self._previous)
-
-    @staticmethod
-    def _raise(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt

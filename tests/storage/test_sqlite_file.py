@@ -87,6 +87,11 @@ def test_reader_reads_what_rdbstorage_reads(database):
     single = rdb.get_study_id_from_name("single")
     done = (TrialState.COMPLETE,)
     assert [t.number for t in reader.get_all_trials(single, states=done)] == [0, 3]
+    for states in ({TrialState.PRUNED, TrialState.FAIL}, (TrialState.RUNNING,), ()):
+        ours = reader.get_all_trials(single, states=states)
+        assert [t.number for t in ours] == [
+            t.number for t in rdb.get_all_trials(single, states=states)
+        ]
     assert _same(reader.get_best_trial(single), rdb.get_best_trial(single))
     loaded = optuna.load_study(study_name="single", storage=reader)
     assert loaded.best_trial.number == 3 and loaded.user_attrs["config"]["dataset"] == "digits"
