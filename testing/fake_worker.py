@@ -22,8 +22,6 @@ from search.study import open_study
 from storage import open_storage
 
 STEPS = 3
-
-
 BATCH_SECONDS = 0.05
 
 
