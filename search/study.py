@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import optuna
+from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from errors import RunError, UsageError
@@ -209,3 +210,10 @@ def finished_trials(study: optuna.Study, in_trial: bool = False) -> int:
     """Trials that count towards the budget (see `search.run.budget.counts`); `in_trial`: from
     the read the running trial shares with the sampler (`search.run.budget.read_trials`)."""
     return sum(counts(t) for t in read_trials(study, in_trial))
+
+
+def best_completed(trials: Iterable[FrozenTrial], direction: StudyDirection) -> FrozenTrial | None:
+    """The best of `trials` that completed, for one objective in `direction`; None before any."""
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    pick = max if direction == StudyDirection.MAXIMIZE else min
+    return pick(complete, key=lambda t: t.value, default=None)

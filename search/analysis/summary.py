@@ -10,7 +10,7 @@ from optuna.trial import FrozenTrial, TrialState
 from errors import UsageError
 from search.analysis.export import saved_model_path
 from search.run.budget import CONTINUES_ATTR
-from search.study import CONFIG_ATTR, load_study
+from search.study import CONFIG_ATTR, best_completed, load_study
 from storage import open_storage
 
 
@@ -39,11 +39,8 @@ def list_studies(storage_url: str) -> list[dict[str, Any]]:
 
 def _best_values(trials: list[FrozenTrial], directions: list[StudyDirection]) -> list | None:
     """The best completed trial's values for one objective; None for several or before any."""
-    complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    if len(directions) != 1 or not complete:
-        return None
-    pick = max if directions[0] == StudyDirection.MAXIMIZE else min
-    return pick(complete, key=lambda t: t.value).values
+    best = best_completed(trials, directions[0]) if len(directions) == 1 else None
+    return None if best is None else best.values
 
 
 def best_trials(

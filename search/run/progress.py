@@ -36,6 +36,7 @@ from rich.progress import Progress as RichProgress
 from rich.text import Text
 
 from search.run.budget import counts
+from search.study import best_completed
 from spaces.dimensions import format_value
 from storage import mask_password
 
@@ -261,12 +262,8 @@ def best_text(study: optuna.Study, trials: Iterable[FrozenTrial]) -> str:
     """`best so far 0.9722 (trial 4)`, or the Pareto front's size; empty before any result."""
     if len(study.directions) > 1:
         return f"Pareto front: {len(study.best_trials)} trials"
-    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
-    if not complete:
-        return ""
-    pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
-    best = pick(complete, key=lambda t: t.value)
-    return f"best so far {best.value:.4f} (trial {best.number})"
+    best = best_completed(trials, study.direction)
+    return "" if best is None else f"best so far {best.value:.4f} (trial {best.number})"
 
 
 def estimated_end(
