@@ -163,10 +163,7 @@ def _run(
     if slots and len(slots) > 1:
         progress.say(f"starting {len(slots)} workers, one per GPU slot")
         run_gpu_workers(config.study, storage_url, artifacts, slots, progress.quiet)
-        finished = finished_trials(study)
-        budget = config.budget(read_deadline(study) is not None)
-        met = budget is not None and finished >= budget
-        return RunSummary(config.study, finished, budget, "budget" if met else "deadline")
+        return _after_workers(study, config)
     if slots:
         os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
     dataset = dataset or _load(config, progress)
@@ -182,6 +179,21 @@ def _run(
     return run_until_budget(
         study, objective, config, progress, restart, after_trial=warn, propose=propose
     )
+
+
+def _after_workers(study: optuna.Study, config: SearchConfig) -> RunSummary:
+    """Why a run whose trials ran in worker processes ended, read back from the study: every
+    worker stopped normally, each for its own reason."""
+    finished = finished_trials(study)
+    deadline = read_deadline(study)
+    budget = config.budget(deadline is not None)
+    if budget is not None and finished >= budget:
+        reason = "budget"
+    elif deadline is not None and not should_start(study, deadline):
+        reason = "deadline"
+    else:
+        reason = "exhausted"  # a worker's only other normal end: its proposals all repeats
+    return RunSummary(config.study, finished, budget, reason)
 
 
 def _load(config: SearchConfig, progress: Progress) -> Dataset:

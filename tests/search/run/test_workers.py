@@ -1,11 +1,14 @@
 """The trial loop: one failure fails one trial, whatever raised it, and the worker goes on."""
 
+from datetime import UTC, datetime, timedelta
+
 import optuna
 import pytest
 from optuna.trial import TrialState
 
 from search.config import SearchConfig
 from search.run import workers
+from search.run.deadline import set_deadline
 from search.run.progress import Progress
 from search.study import open_study
 from storage import open_storage
@@ -48,3 +51,25 @@ def test_a_storage_failure_inside_a_trial_is_no_failed_trial_but_an_outage(sqlit
     assert workers._storage_failure(error)
     with pytest.raises(sqlalchemy.exc.OperationalError):
         workers._guarded(lambda trial: (_ for _ in ()).throw(error), study.ask())
+
+
+@pytest.mark.parametrize(
+    "finished, deadline_in, reason",
+    [(2, None, "budget"), (1, None, "exhausted"), (1, -60, "deadline"), (1, 3600, "exhausted")],
+)
+def test_a_run_on_several_gpu_slots_says_why_its_workers_stopped(
+    sqlite_url, tmp_path, monkeypatch, finished, deadline_in, reason
+):
+    config = SearchConfig("digits", trials=2, pruner="none")
+    study = open_study(config, open_storage(sqlite_url))
+    if deadline_in is not None:
+        set_deadline(study, datetime.now(UTC) + timedelta(seconds=deadline_in))
+
+    def workers_ran(*args, **kwargs) -> None:
+        for _ in range(finished):
+            study.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=0.5))
+
+    monkeypatch.setattr(workers, "run_gpu_workers", workers_ran)
+    slots = [{"CUDA_VISIBLE_DEVICES": "0"}, {"CUDA_VISIBLE_DEVICES": "1"}]
+    summary = workers.join(config.study, sqlite_url, str(tmp_path), Progress(quiet=True), slots)
+    assert (summary.finished, summary.stopped_by) == (finished, reason)
