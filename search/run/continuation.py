@@ -22,6 +22,7 @@ from search.proposals import PROPOSAL_ATTR, Duplicate
 from search.run.budget import CONTINUES_ATTR, DUPLICATE_ATTR
 from search.run.cost import worth_starting
 from search.run.deadline import now, search_until
+from search.study import best_completed
 
 CONTINUE_EPOCHS = 100  # at most, on top of the trial's own; the early stop ends it sooner
 CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy, the rate halving meanwhile
@@ -53,10 +54,8 @@ def next_to_continue(study: optuna.Study) -> FrozenTrial | None:
         return None
     trials = study.get_trials(deepcopy=False)
     taken = {t.user_attrs[CONTINUES_ATTR] for t in trials if CONTINUES_ATTR in t.user_attrs}
-    searched = [
-        t for t in trials if t.state == TrialState.COMPLETE and CONTINUES_ATTR not in t.user_attrs
-    ]
-    best = max(searched, key=lambda t: t.value, default=None)
+    searched = [t for t in trials if CONTINUES_ATTR not in t.user_attrs]
+    best = best_completed(searched, study.direction)
     return None if best is None or best.number in taken else best
 
 

@@ -161,11 +161,15 @@ def test_workers_get_the_storage_url_in_their_environment_never_in_argv(tmp_path
 @pytest.mark.slow
 def test_sigterm_to_the_parent_stops_every_worker_and_leaves_no_trial_running(tmp_path, two_gpus):
     """Two fake GPUs: the parent starts one worker per GPU, each running its trials itself (no
-    workers of its own); SIGTERM to the parent alone reaches both, and all three end."""
+    workers of its own); SIGTERM to the parent alone reaches both, and all three end.
+
+    The budget is far more trials than run before the signal: with only a few (each takes
+    seconds), one worker could finish them all before a slower-starting one begins on a loaded
+    machine, and two trials would never run together."""
     url = f"sqlite:///{tmp_path / 'study.db'}"
     sets = [arg for s in SMALL_MODEL for arg in ("--set", s)]
     command = [
-        sys.executable, "cli.py", "optimize", "digits", "--trials", "6", "--epochs", "60",
+        sys.executable, "cli.py", "optimize", "digits", "--trials", "1000", "--epochs", "60",
         "--train-size", "300", "--pruner", "none", *sets, "--gpus", "all", "-q",
         "--artifacts", str(tmp_path / "artifacts"),
     ]  # fmt: skip
@@ -176,6 +180,9 @@ def test_sigterm_to_the_parent_stops_every_worker_and_leaves_no_trial_running(tm
     try:
 
         def running() -> int:
+            if parent.poll() is not None:
+                err = parent.communicate()[1][-2000:]
+                raise AssertionError(f"the run ended first, code {parent.returncode}: {err}")
             try:
                 study = optuna.load_study(study_name="digits-convnet", storage=url)
             except (KeyError, optuna.exceptions.StorageInternalError):
