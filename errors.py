@@ -23,5 +23,10 @@ class StorageUnreachable(RunError):
     """The storage did not answer (down, restarting, a network fault); a worker may wait."""
 
 
+class TrialFailed(Exception):
+    """This trial cannot produce a result (a spec that cannot be built, a loss that turned NaN).
+    The trial is recorded FAIL with the reason and the study goes on; it never reaches cli.py."""
+
+
 class CnnsearchWarning(UserWarning):
     """Something the person should know that does not stop the run (cli.py prints one line)."""

@@ -12,8 +12,10 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial
 
+from errors import TrialFailed
 from search import training
 from search.artifacts import is_new_best, load_model, save_best
+from search.callbacks import CostGuard, DeadlineCallback, EpochReporter, FirstEpochTimer
 from search.config import SearchConfig
 from search.data import Dataset, split_validation
 from search.proposals import check_duplicate
@@ -21,26 +23,19 @@ from search.pruning import MONITOR, EpochPruning, first_rung, pruning_callback
 from search.run import hardware
 from search.run.budget import CONTINUES_ATTR
 from search.run.continuation import CONTINUE_EPOCHS, CONTINUE_PATIENCE, continued_trial
-from search.run.cost import CostGuard, check_params, share_left
+from search.run.cost import check_params, share_left
 from search.run.deadline import (
     STOPPED_BY_ATTR,
-    DeadlineCallback,
     DeadlineReached,
-    FirstEpochTimer,
     now,
     read_deadline,
     search_until,
 )
-from search.run.progress import EpochReporter, Progress
+from search.run.progress import Progress
 from search.run.restart import rss_mb
 from search.study import REPEAT, finished_trials
 from spaces import Spec, get_space
 from spaces.build import SpecError
-
-
-class TrialFailed(Exception):
-    """This trial cannot produce a result (a spec that cannot be built, a loss that turned NaN).
-    The trial is recorded FAIL with the reason and the study goes on."""
 
 
 class Objective:

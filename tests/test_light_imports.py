@@ -16,7 +16,12 @@ SQL_LAYERS = ("sqlalchemy", "alembic")
 
 @pytest.mark.parametrize(
     "modules",
-    [("search.analysis.report", "search.analysis.importance"), ("search.analysis.export",)],
+    [
+        ("search.analysis.report", "search.analysis.importance"),
+        ("search.analysis.export",),
+        # The trial loop: a multi-slot parent and the tests' fake workers train nothing.
+        ("search.run.workers", "testing.fake_worker"),
+    ],
 )
 def test_reading_modules_import_no_deep_learning_framework(modules):
     code = (

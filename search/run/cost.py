@@ -1,19 +1,17 @@
 """Cost limits: no trial may eat a timed budget, and no model may exceed --max-params.
 
 A parameter cap alone misses slow models (a wide conv stack on 28x28 maps has few parameters
-and costs minutes per epoch), so a trial in a timed run is timed on its first batches: once its
-projected training time exceeds its share of the time the search has left, it stops there,
-recorded PRUNED with the reason, before it wastes the time. FLAML's cost-frugal search works
-from the same observation: cost is measured, not guessed, and raised only when it pays.
+and costs minutes per epoch), so a trial in a timed run is timed on its first batches
+(`search.callbacks.CostGuard`): once its projected training time exceeds its share of the time
+the search has left, it stops there, recorded PRUNED with the reason, before it wastes the time.
+FLAML's cost-frugal search works from the same observation: cost is measured, not guessed, and
+raised only when it pays.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
-from collections.abc import Callable
 
-import keras
 import optuna
 
 from search.run.deadline import STOPPED_BY_ATTR, now
@@ -73,44 +71,3 @@ def stop(trial: optuna.Trial, by: str, reason: str) -> None:
     trial.set_user_attr(STOPPED_BY_ATTR, by)
     trial.set_user_attr(STOP_REASON_ATTR, reason)
     raise CostTooHigh(reason)
-
-
-class CostGuard(keras.callbacks.Callback):
-    """Times the first batches of training and stops the trial when all its epochs (validation
-    included) would take longer than `allowed()` seconds, read at that moment."""
-
-    def __init__(
-        self,
-        trial: optuna.Trial,
-        epochs: int,
-        validation_share: float,
-        allowed: Callable[[], float],
-        clock: Callable[[], float] = time.perf_counter,
-    ) -> None:
-        super().__init__()
-        self.trial, self.epochs, self.allowed, self.clock = trial, epochs, allowed, clock
-        self.validation_share = validation_share
-        self._probe_started: float | None = None
-        self._done = False
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self._done:
-            return
-        if batch == 0:
-            self._probe_started = self.clock()
-            return
-        steps = self.params.get("steps") or 0
-        if batch < min(PROBE_BATCHES, steps - 1):
-            return
-        self._done = True
-        per_step = (self.clock() - self._probe_started) / batch
-        epoch = per_step * steps * (1 + self.validation_share * VALIDATION_COST)
-        projected, allowed = epoch * self.epochs, self.allowed()
-        self.trial.set_user_attr(PROJECTED_ATTR, round(projected, 1))
-        if projected > allowed:
-            stop(
-                self.trial,
-                "cost",
-                f"projected {projected:.0f} s for {self.epochs} epochs, over its share "
-                f"{allowed:.0f} s of the search time left",
-            )

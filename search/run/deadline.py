@@ -3,17 +3,16 @@
 The deadline lives in the study user attr `cnnsearch_deadline` (ISO-8601, UTC), so workers on
 different machines, started at different times, stop at the same moment. Between trials,
 `should_start` refuses a trial that could not finish its first epoch in the time left; during a
-trial, `DeadlineCallback` stops training between two batches and the trial is recorded PRUNED.
+trial, `search.training.DeadlineCallback` stops training between two batches and the trial is
+recorded PRUNED.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import keras
 import optuna
 
 from errors import UsageError
@@ -92,14 +91,14 @@ def apply_deadline(study: optuna.Study, asked: datetime | None) -> tuple[datetim
     """
     if asked is not None:
         set_deadline(study, asked)
-        return asked, f"deadline {_show(asked)}"
+        return asked, f"deadline {show_when(asked)}"
     stored = read_deadline(study)
     if stored is None:
         return None, ""
     if stored.timestamp() > now():
-        return stored, f"deadline {_show(stored)}, set by an earlier run"
+        return stored, f"deadline {show_when(stored)}, set by an earlier run"
     set_deadline(study, None)
-    return None, f"the study's deadline {_show(stored)} has passed; running without one"
+    return None, f"the study's deadline {show_when(stored)} has passed; running without one"
 
 
 def expected_first_epoch(study: optuna.Study) -> float | None:
@@ -130,55 +129,8 @@ def should_start(study: optuna.Study, deadline: datetime | None) -> bool:
     return left > 0 and (expected is None or left > expected)
 
 
-class DeadlineCallback(keras.callbacks.Callback):
-    """Stops training between two batches (training or validation) once the next batch would
-    end after the deadline, by raising `DeadlineReached`.
-
-    The check is one clock read and a few float operations per batch. It expects the next batch
-    to last as long as the last one, so the trial stops at the deadline rather than one batch
-    late; an epoch's first batch is not taken as typical (it carries graph tracing and the
-    previous epoch's end).
-    """
-
-    def __init__(self, deadline: datetime, clock: Callable[[], float] | None = None) -> None:
-        super().__init__()
-        self.deadline = deadline.timestamp()
-        self.clock = clock or now
-        self._last = self.clock()
-        self._step = 0.0
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._check(typical=False)
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._check(typical=batch > 0)
-
-    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._check(typical=batch > 0)
-
-    def _check(self, typical: bool) -> None:
-        t = self.clock()
-        if typical:
-            self._step = t - self._last
-        self._last = t
-        if t + self._step >= self.deadline:
-            raise DeadlineReached(f"stopped by the study's deadline {_show(self.deadline)}")
-
-
-class FirstEpochTimer(keras.callbacks.Callback):
-    """Records seconds from `started` (the trial's start) to the end of its first epoch, the
-    history `should_start` estimates from."""
-
-    def __init__(self, trial: optuna.Trial, started: float) -> None:
-        super().__init__()
-        self.trial, self.started = trial, started
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if epoch == 0:
-            self.trial.set_user_attr(FIRST_EPOCH_ATTR, round(now() - self.started, 3))
-
-
-def _show(when: datetime | float) -> str:
+def show_when(when: datetime | float) -> str:
+    """`when` in UTC, and how far ahead it lies (or that it passed)."""
     if isinstance(when, float):
         when = datetime.fromtimestamp(when, UTC)
     left = when.timestamp() - now()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import os
 
-import keras
-
 from errors import UsageError
 
 XLA = ("CNNSEARCH_XLA", ("auto", "on", "off"))
@@ -22,7 +20,7 @@ PRECISION = ("CNNSEARCH_PRECISION", ("float32", "mixed"))
 @functools.cache
 def device_name() -> str:
     """'gpu:<name>' when Keras' backend sees a GPU, else 'cpu'."""
-    backend = keras.config.backend()
+    backend = _keras().config.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -49,7 +47,7 @@ def use_xla() -> bool:
     it made a small CNN about 3x slower per epoch. JAX always compiles: without `jit_compile`,
     Keras runs every JAX training step op by op."""
     choice = _setting(*XLA)
-    if keras.config.backend() == "jax":
+    if _keras().config.backend() == "jax":
         return True
     return choice == "on" or (choice == "auto" and on_gpu())
 
@@ -59,7 +57,7 @@ def apply_precision() -> str:
     after every `keras.backend.clear_session()`, which resets the policy to float32."""
     choice = _setting(*PRECISION)
     policy = "float32" if choice == "float32" else "mixed_float16" if on_gpu() else "mixed_bfloat16"
-    keras.config.set_dtype_policy(policy)
+    _keras().config.set_dtype_policy(policy)
     return policy
 
 
@@ -75,3 +73,12 @@ def _setting(env: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise UsageError(f"{env}={value!r}: choose one of {', '.join(choices)}")
     return value
+
+
+def _keras():
+    # Imported when a model is about to train: the trial loop imports this module, and processes
+    # that train nothing themselves (a multi-slot parent, the tests' fake workers) start in a
+    # second instead of several.
+    import keras
+
+    return keras

@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-import keras
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 from rich.console import Console, RenderableType
@@ -353,20 +352,3 @@ class _Board(RichProgress):
 def _footer(text: str) -> Text:
     # A new Text each time: the refresh thread may be rendering the old one.
     return Text(text, no_wrap=True, overflow="ellipsis", style="dim")
-
-
-class EpochReporter(keras.callbacks.Callback):
-    """Keras callback forwarding each epoch's logs to `Progress`."""
-
-    def __init__(self, progress: Progress, epochs: int) -> None:
-        super().__init__()
-        self.progress, self.epochs = progress, epochs
-        self._started = time.perf_counter()
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.progress.epoch_ended(
-            epoch, self.epochs, logs or {}, time.perf_counter() - self._started
-        )

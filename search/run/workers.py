@@ -15,12 +15,10 @@ import sqlalchemy.exc
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial
 
-from errors import RunError, StorageUnreachable
+from errors import RunError, StorageUnreachable, TrialFailed
 from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
-from search.objective import Objective, TrialFailed
 from search.proposals import MAX_DUPLICATES_IN_A_ROW, Duplicate, Proposer
-from search.pruning import RungWarning
 from search.run import hardware
 from search.run.budget import (
     CONTINUES_ATTR,
@@ -166,6 +164,11 @@ def _run(
         return _after_workers(study, config)
     if slots:
         os.environ.update(slots[0])  # before Keras starts: it reads CUDA_VISIBLE_DEVICES once
+    # Keras loads here, where trials train, not on import: a multi-slot parent, and the fake
+    # workers of the tests, start in a second instead of several.
+    from search.objective import Objective
+    from search.pruning import RungWarning
+
     dataset = dataset or _load(config, progress)
     objective = Objective(
         config, dataset, progress, open_artifact_store(artifacts), repeats=sweep_repeats(study)

@@ -2,9 +2,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.callbacks import CostGuard
 from search.run import cost as cost_module
 from search.run.cost import (
-    CostGuard,
     CostTooHigh,
     check_params,
     expected_cost,

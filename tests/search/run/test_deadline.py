@@ -6,10 +6,11 @@ from optuna.trial import TrialState
 
 from errors import UsageError
 from search import data
+from search.callbacks import DeadlineCallback
 from search.config import SearchConfig
 from search.objective import Objective
 from search.run import deadline as dl
-from search.run.deadline import DeadlineCallback, DeadlineReached
+from search.run.deadline import DeadlineReached
 from tests.conftest import SMALL_MODEL
 
 T0 = 1_800_000_000.0  # a fixed "now" for the fake clock

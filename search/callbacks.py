@@ -1,0 +1,126 @@
+"""The Keras callbacks a trial's fit carries for the trial loop: its progress line, the study's
+deadline, the cost guard and the first-epoch clock.
+
+The rules they apply live in Keras-free modules (`search.run.deadline`, `search.run.cost`,
+`search.run.progress`), which the trial loop imports: a process that trains nothing itself (a
+multi-slot parent, the tests' fake workers) then starts without Keras, in a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import keras
+import optuna
+
+from search.run.cost import PROBE_BATCHES, PROJECTED_ATTR, VALIDATION_COST, stop
+from search.run.deadline import FIRST_EPOCH_ATTR, DeadlineReached, now, show_when
+from search.run.progress import Progress
+
+
+class EpochReporter(keras.callbacks.Callback):
+    """Keras callback forwarding each epoch's logs to `Progress`."""
+
+    def __init__(self, progress: Progress, epochs: int) -> None:
+        super().__init__()
+        self.progress, self.epochs = progress, epochs
+        self._started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.progress.epoch_ended(
+            epoch, self.epochs, logs or {}, time.perf_counter() - self._started
+        )
+
+
+class DeadlineCallback(keras.callbacks.Callback):
+    """Stops training between two batches (training or validation) once the next batch would
+    end after the deadline, by raising `DeadlineReached`.
+
+    The check is one clock read and a few float operations per batch. It expects the next batch
+    to last as long as the last one, so the trial stops at the deadline rather than one batch
+    late; an epoch's first batch is not taken as typical (it carries graph tracing and the
+    previous epoch's end).
+    """
+
+    def __init__(self, deadline: datetime, clock: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.deadline = deadline.timestamp()
+        self.clock = clock or now
+        self._last = self.clock()
+        self._step = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._check(typical=False)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._check(typical=batch > 0)
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._check(typical=batch > 0)
+
+    def _check(self, typical: bool) -> None:
+        t = self.clock()
+        if typical:
+            self._step = t - self._last
+        self._last = t
+        if t + self._step >= self.deadline:
+            raise DeadlineReached(f"stopped by the study's deadline {show_when(self.deadline)}")
+
+
+class FirstEpochTimer(keras.callbacks.Callback):
+    """Records seconds from `started` (the trial's start) to the end of its first epoch, the
+    history `should_start` estimates from."""
+
+    def __init__(self, trial: optuna.Trial, started: float) -> None:
+        super().__init__()
+        self.trial, self.started = trial, started
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch == 0:
+            self.trial.set_user_attr(FIRST_EPOCH_ATTR, round(now() - self.started, 3))
+
+
+class CostGuard(keras.callbacks.Callback):
+    """Times the first batches of training and stops the trial when all its epochs (validation
+    included) would take longer than `allowed()` seconds, read at that moment."""
+
+    def __init__(
+        self,
+        trial: optuna.Trial,
+        epochs: int,
+        validation_share: float,
+        allowed: Callable[[], float],
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        super().__init__()
+        self.trial, self.epochs, self.allowed, self.clock = trial, epochs, allowed, clock
+        self.validation_share = validation_share
+        self._probe_started: float | None = None
+        self._done = False
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._done:
+            return
+        if batch == 0:
+            self._probe_started = self.clock()
+            return
+        steps = self.params.get("steps") or 0
+        if batch < min(PROBE_BATCHES, steps - 1):
+            return
+        self._done = True
+        per_step = (self.clock() - self._probe_started) / batch
+        epoch = per_step * steps * (1 + self.validation_share * VALIDATION_COST)
+        projected, allowed = epoch * self.epochs, self.allowed()
+        self.trial.set_user_attr(PROJECTED_ATTR, round(projected, 1))
+        if projected > allowed:
+            stop(
+                self.trial,
+                "cost",
+                f"projected {projected:.0f} s for {self.epochs} epochs, over its share "
+                f"{allowed:.0f} s of the search time left",
+            )
