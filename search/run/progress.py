@@ -71,7 +71,15 @@ class Progress:
 
     def say(self, text: str) -> None:
         """Print a line (rich markup); on a terminal it appears above the live display."""
-        self.console.print(mask_password(text), soft_wrap=not self.live)
+        self._print(mask_password(text), soft_wrap=not self.live)
+
+    def _print(self, text: str, **options) -> None:
+        # Rich's Live places the cursor under its lock but writes the line and the display after
+        # releasing it; a refresh in between that grows the display (a trial starting) left a
+        # stale line of it on screen, about 1 run in 25 on a loaded machine. Holding the lock
+        # for the whole print keeps the two apart.
+        with self._board.live._lock if self._board is not None else contextlib.nullcontext():
+            self.console.print(text, **options)
 
     def status(self, text: str) -> contextlib.AbstractContextManager:
         """A spinner while `text` is under way (loading, decoding); nothing when quiet."""
@@ -169,7 +177,7 @@ class Progress:
         params = _with_proposal(
             varied_params(trial.params, trial.distributions), trial.user_attrs.get("proposal")
         )
-        self.console.print(
+        self._print(
             f"[bold]trial {trial.number}[/] {outcome_text(trial)}  [dim]{escape(params)}[/]",
             no_wrap=True,
             overflow="ellipsis",

@@ -71,9 +71,6 @@ def drive(progress, pause: float = PAUSE) -> None:
 
 
 def main() -> None:
-    from search.quiet import quiet_tensorflow
-
-    quiet_tensorflow()  # search.run.progress imports Keras
     from search.run.progress import Progress
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
