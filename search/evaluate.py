@@ -26,6 +26,8 @@ from search.artifacts import load_model
 from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
 from search.run import hardware
+from search.run.budget import CONTINUES_ATTR
+from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
 from search.study import load_study, stored_config
 from spaces import get_space
@@ -73,7 +75,12 @@ def evaluate_trial(
 
 
 def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras.Model:
-    """The trial's model trained again from its params and seed, as the objective trained it."""
+    """The trial's model trained again from its params and seed, as the objective trained it.
+    A continuation (`search.run.continuation`) is trained, with its patient early stop, for as
+    many epochs as its model had in all: its steps count on from its original's epochs."""
+    epochs, patience = config.epochs, None
+    if CONTINUES_ATTR in trial.user_attrs and trial.last_step:
+        epochs, patience = trial.last_step, CONTINUE_PATIENCE
     keras.backend.clear_session()
     hardware.apply_precision()
     spec = get_space(config.space).suggest_spec(
@@ -82,7 +89,7 @@ def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras
     split = split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
     keras.utils.set_random_seed(int(trial.user_attrs.get("seed", trial.number)))
     model = training.build(spec, dataset.input_shape, dataset.n_classes)
-    training.fit(model, split, spec.train.batch_size, config.epochs, [training.early_stopping()])
+    training.fit(model, split, spec.train.batch_size, epochs, [training.early_stopping(patience)])
     return model
 
 

@@ -5,11 +5,15 @@ import optuna
 import pytest
 from optuna_dashboard import get_note
 
+from search import training
 from search.analysis.evaluations import evaluations_markdown, stored_evaluations
 from search.config import SearchConfig
 from search.evaluate import evaluate_trial
+from search.run.budget import CONTINUES_ATTR
+from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
 from search.run.workers import optimize
+from search.training import EARLY_STOP_PATIENCE
 from testing.synthetic import evaluation as sample_evaluation
 from testing.upstream_files import write_image_folder
 from tests.conftest import SMALL_MODEL
@@ -55,3 +59,38 @@ def test_the_note_holds_every_evaluation_as_markdown_tables():
     assert note.count("## Trial") == 2
     assert "| a | 1.0000 | 0.5000 | 0.6667 | 2 |" in note
     assert "| a | 1 | 1 |\n| b | 0 | 2 |" in note
+
+
+@pytest.mark.slow
+def test_a_continuation_without_its_model_is_retrained_for_all_its_epochs(tmp_path, monkeypatch):
+    """A continuation's steps count on from its original's epochs: retrained from scratch, it
+    trains that many epochs with the continuation's patience, not the study's --epochs."""
+    url, artifacts = f"sqlite:///{tmp_path / 'study.db'}", str(tmp_path / "artifacts")
+    config = SearchConfig(
+        "digits", study_name="on", trials=1, epochs=1, train_size=200, sets=SMALL_MODEL
+    )
+    optimize(config, url, artifacts, Progress(quiet=True), slots=[])
+    study = optuna.load_study(study_name="on", storage=url)
+    original = study.trials[0]
+    study.add_trial(
+        optuna.trial.create_trial(
+            params=original.params,
+            distributions=original.distributions,
+            value=0.5,
+            intermediate_values={2: 0.4, 3: 0.5},  # trained on from epoch 1 to 3
+            user_attrs={CONTINUES_ATTR: 0, "epochs_run": 2},
+        )
+    )
+    fits = []
+
+    def recorded_fit(model, split, batch_size, epochs, callbacks, *args, **kwargs):
+        fits.append((epochs, [c.patience for c in callbacks if hasattr(c, "patience")]))
+        return real_fit(model, split, batch_size, epochs, callbacks, *args, **kwargs)
+
+    real_fit = training.fit
+    monkeypatch.setattr(training, "fit", recorded_fit)
+    evaluation = evaluate_trial("on", url, artifacts, trial_number=1)
+    evaluate_trial("on", url, str(tmp_path / "elsewhere"), trial_number=0)  # no model there
+
+    assert evaluation.model_source == "retrained"
+    assert fits == [(3, [CONTINUE_PATIENCE]), (1, [EARLY_STOP_PATIENCE])]
