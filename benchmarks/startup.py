@@ -4,7 +4,9 @@
     python -m benchmarks.startup [--repeats 5]
 
 `studies` and `best STUDY` on a SQLite store holding a 60-trial study: the median wall time of
-`repeats` runs of each, as a ratio to the median of importing Optuna alone.
+`repeats` runs of each, as a ratio to the median of importing Optuna alone. A second row times
+importing the trial loop (`search.run.workers`, what a multi-slot parent and the tests' fake
+workers load) beside importing Keras: the loop loads Keras only where a trial trains.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ def main() -> None:
         f"(×{studies / baseline:.2f}); `best STUDY` {best:.2f} s (×{best / baseline:.2f})",
         f'≤ {GOAL:g}× `python -c "import optuna"`',
         worst <= GOAL,
+    )
+    loop = median_seconds([sys.executable, "-c", "import search.run.workers"], args.repeats)
+    keras = median_seconds([sys.executable, "-c", "import keras"], args.repeats)
+    append_row(
+        "9 start-up of the trial loop",
+        f"median of {args.repeats}: `import keras` {keras:.2f} s; `import search.run.workers` "
+        f"{loop:.2f} s (×{loop / keras:.2f})",
+        "no goal of its own: below `import keras` (the loop imports Keras only to train)",
+        None,
     )
 
 

@@ -3,7 +3,7 @@
 The deadline lives in the study user attr `cnnsearch_deadline` (ISO-8601, UTC), so workers on
 different machines, started at different times, stop at the same moment. Between trials,
 `should_start` refuses a trial that could not finish its first epoch in the time left; during a
-trial, `search.training.DeadlineCallback` stops training between two batches and the trial is
+trial, `search.callbacks.DeadlineCallback` stops training between two batches and the trial is
 recorded PRUNED.
 """
 
