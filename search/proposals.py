@@ -17,8 +17,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.config import SearchConfig
-from search.run.budget import CONTINUES_ATTR, DUPLICATE_ATTR, read_trials
+from search.run.budget import read_trials
 from search.run.deadline import STOPPED_BY_ATTR
+from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR
 from spaces import get_space
 from spaces.starts import start_params
 

@@ -12,31 +12,11 @@ from __future__ import annotations
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-OVER_BUDGET_ATTR = "over_budget"
-CONTINUES_ATTR = "continues"  # a trial that trains trial N's model on
-DUPLICATE_ATTR = "duplicate_of"  # a trial that repeated trial N's configuration, untrained
-ACTIVE = (TrialState.RUNNING, TrialState.WAITING)
+from search.vocabulary import ACTIVE, CONTINUES_ATTR, OVER_BUDGET_ATTR, counts
 
 
 class OverBudget(Exception):
     """This trial lost the race for the study's last slots; it gives its slot back."""
-
-
-def counts(trial: FrozenTrial) -> bool:
-    """Whether a trial counts towards the budget: completed and pruned ones, and failures of
-    the objective itself (a spec that cannot work). Trials failed by a lost worker or Ctrl-C
-    do not: the heartbeat retries the former, and the budget simply runs on past the latter.
-    Nor do trials that trained nothing: repeats of an earlier configuration, and trials the
-    deadline stopped inside their first epoch; nor the continuation of the best trial that a
-    timed run ends with (`search.run.continuation`), which trains no new configuration."""
-    attrs = trial.user_attrs
-    if CONTINUES_ATTR in attrs:
-        return False
-    if trial.state == TrialState.COMPLETE:
-        return True
-    if trial.state == TrialState.PRUNED:
-        return not (attrs.get("stopped_by") == "deadline" and not attrs.get("epochs_run"))
-    return trial.state == TrialState.FAIL and "fail_reason" in attrs
 
 
 def read_trials(study: optuna.Study, in_trial: bool = False) -> list[FrozenTrial]:

@@ -19,10 +19,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.proposals import PROPOSAL_ATTR, Duplicate
-from search.run.budget import CONTINUES_ATTR, DUPLICATE_ATTR
 from search.run.cost import worth_starting
 from search.run.deadline import now, search_until
 from search.study import best_completed
+from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR
 
 CONTINUE_EPOCHS = 100  # at most, on top of the trial's own; the early stop ends it sooner
 CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy, the rate halving meanwhile

@@ -20,14 +20,7 @@ from search.config import SearchConfig
 from search.data import Dataset, load, split_validation
 from search.proposals import MAX_DUPLICATES_IN_A_ROW, Duplicate, Proposer
 from search.run import hardware
-from search.run.budget import (
-    CONTINUES_ATTR,
-    DUPLICATE_ATTR,
-    OVER_BUDGET_ATTR,
-    OverBudget,
-    claim_slot,
-    slot_holders,
-)
+from search.run.budget import OverBudget, claim_slot, slot_holders
 from search.run.continuation import (
     enqueue_continuation,
     in_final_phase,
@@ -49,6 +42,7 @@ from search.study import (
     stored_config,
     sweep_repeats,
 )
+from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, OVER_BUDGET_ATTR
 from storage import describe_error, open_artifact_store, open_storage
 
 WAIT_SECONDS = 1.0
