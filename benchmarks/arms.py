@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from search.vocabulary import CONTINUES_ATTR, STOPPED_BY_ATTR, TRAIN_SECONDS_ATTR
+
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 10  # a trial's epochs in every searching arm, as cnnsearch's default --epochs
 LOGS = Path(tempfile.gettempdir())
@@ -163,18 +165,18 @@ def cost_overruns(storage_url: str, budget: float) -> dict:
 
     study = optuna.load_study(study_name="fashion_mnist-convnet", storage=storage_url)
     trials = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
-    searched = [t for t in trials if "continues" not in t.user_attrs]
+    searched = [t for t in trials if CONTINUES_ATTR not in t.user_attrs]
     accuracy = {t.number: max(t.intermediate_values.values(), default=0.0) for t in searched}
     median = statistics.median(accuracy.values()) if accuracy else 0.0
     share = SHARE * (1 - RESERVE) * budget
     return {
-        "cost_stopped": sum(t.user_attrs.get("stopped_by") == "cost" for t in searched),
+        "cost_stopped": sum(t.user_attrs.get(STOPPED_BY_ATTR) == "cost" for t in searched),
         "over_share_below_median": sum(
-            t.user_attrs.get("train_seconds", 0) > share and accuracy[t.number] < median
+            t.user_attrs.get(TRAIN_SECONDS_ATTR, 0) > share and accuracy[t.number] < median
             for t in searched
         ),
         "longest_trial_seconds": max(
-            (t.user_attrs.get("train_seconds", 0) for t in searched), default=0
+            (t.user_attrs.get(TRAIN_SECONDS_ATTR, 0) for t in searched), default=0
         ),
         "share_seconds": round(share),
     }

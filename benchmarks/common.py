@@ -65,7 +65,7 @@ def trained_configurations(url: str, study_name: str) -> list[str]:
     import optuna
     from optuna.trial import TrialState
 
-    from search.run.budget import CONTINUES_ATTR
+    from search.vocabulary import CONTINUES_ATTR
 
     study = optuna.load_study(study_name=study_name, storage=url)
     return [

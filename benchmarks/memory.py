@@ -20,6 +20,7 @@ import optuna
 
 from benchmarks.common import append_row, description
 from search.run.restart import DEFAULT_LIMIT_MB, LIMIT_ENV
+from search.vocabulary import RSS_ATTR
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("n_conv=1..3", "filters=8..32", "n_dense=0..1", "dense_units=32..64", "batch_size=128")
@@ -43,7 +44,7 @@ def run_study(trials: int, limit_mb: float) -> tuple[list[float], float, int]:
         ).stdout
         seconds = time.perf_counter() - started
         study = optuna.load_study(study_name="digits-convnet", storage=url)
-        rss = [t.user_attrs["rss_mb"] for t in sorted(study.trials, key=lambda t: t.number)]
+        rss = [t.user_attrs[RSS_ATTR] for t in sorted(study.trials, key=lambda t: t.number)]
     return rss, seconds, out.count("restarting this worker")
 
 

@@ -28,6 +28,7 @@ from search.data import load  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
 from search.proposals import Duplicate, Proposer  # noqa: E402
 from search.study import make_pruner, open_study  # noqa: E402
+from search.vocabulary import EPOCHS_RUN_ATTR, N_PARAMS_ATTR, TRAIN_SECONDS_ATTR
 from storage import open_storage  # noqa: E402
 
 # Narrowed so that 2 × 30 trials fit in minutes on a 2-core CPU; pruning acts the same way.
@@ -68,7 +69,7 @@ def run(pruner: str, args: argparse.Namespace, dataset) -> Run:
         callbacks=[lambda study, trial: print(_line(trial), flush=True), lambda s, t: propose(s)],
     )
     seconds = time.perf_counter() - started
-    epochs = sum(t.user_attrs.get("epochs_run", 0) for t in study.trials)
+    epochs = sum(t.user_attrs.get(EPOCHS_RUN_ATTR, 0) for t in study.trials)
     return Run(epochs, seconds, study.best_value, study.trials)
 
 
@@ -76,8 +77,8 @@ def _line(trial: optuna.trial.FrozenTrial) -> str:
     attrs = trial.user_attrs
     return (
         f"trial {trial.number} {trial.state.name.lower()} {trial.value or 0:.4f} after "
-        f"{attrs.get('epochs_run')} epochs, {trial.duration.total_seconds():.0f} s, "
-        f"{attrs.get('n_params')} params"
+        f"{attrs.get(EPOCHS_RUN_ATTR)} epochs, {trial.duration.total_seconds():.0f} s, "
+        f"{attrs.get(N_PARAMS_ATTR)} params"
     )
 
 
@@ -85,13 +86,13 @@ def what_stands_in_the_way(pruned: Run, full: Run, gap: float) -> str:
     """Why a pruned run missed the goal, from its trials."""
     reasons = []
     if pruned.epochs / full.epochs > 0.35:
-        past = sum(t.user_attrs.get("epochs_run", 0) > 1 for t in pruned.trials)
+        past = sum(t.user_attrs.get(EPOCHS_RUN_ATTR, 0) > 1 for t in pruned.trials)
         reasons.append(f"{past} of {len(pruned.trials)} trials trained past epoch 1")
     if pruned.seconds / full.seconds > pruned.epochs / full.epochs + 0.05:
         outside = statistics.median(
-            t.duration.total_seconds() - t.user_attrs["train_seconds"]
+            t.duration.total_seconds() - t.user_attrs[TRAIN_SECONDS_ATTR]
             for t in pruned.trials
-            if t.duration is not None and "train_seconds" in t.user_attrs
+            if t.duration is not None and TRAIN_SECONDS_ATTR in t.user_attrs
         )
         reasons.append(
             f"every trial, pruned or not, pays {outside:.1f} s outside model.fit (median) and "

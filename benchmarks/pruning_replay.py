@@ -18,7 +18,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from benchmarks.common import append_row, description
 from search.config import PRUNERS, SearchConfig
-from search.study import CONFIG_ATTR, make_pruner
+from search.study import make_pruner
+from search.vocabulary import CONFIG_ATTR, FIRST_EPOCH_ATTR
 
 
 class Curve(NamedTuple):
@@ -43,7 +44,7 @@ def curves(trials: list[FrozenTrial]) -> list[Curve]:
         if t.state != TrialState.COMPLETE or not t.intermediate_values:
             continue
         accuracy = [t.intermediate_values[s] for s in sorted(t.intermediate_values)]
-        first = t.user_attrs["first_epoch_seconds"]
+        first = t.user_attrs[FIRST_EPOCH_ATTR]
         later = (t.duration.total_seconds() - first) / max(len(accuracy) - 1, 1)
         out.append(Curve(accuracy, first, later))
     return out

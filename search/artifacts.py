@@ -10,12 +10,10 @@ import optuna
 from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.trial import FrozenTrial
 
+from search.vocabulary import ARTIFACT_ERROR_ATTR, CURVE_ARTIFACT_ATTR, MODEL_ARTIFACT_ATTR
+
 if TYPE_CHECKING:
     import keras
-
-MODEL_ARTIFACT_ATTR = "model_artifact_id"
-CURVE_ARTIFACT_ATTR = "curve_artifact_id"
-ARTIFACT_ERROR_ATTR = "artifact_error"
 
 
 def is_new_best(trial: optuna.Trial, accuracy: float) -> bool:

@@ -15,9 +15,10 @@ from datetime import datetime
 import keras
 import optuna
 
-from search.run.cost import PROBE_BATCHES, PROJECTED_ATTR, VALIDATION_COST, stop
-from search.run.deadline import FIRST_EPOCH_ATTR, DeadlineReached, now, show_when
+from search.run.cost import PROBE_BATCHES, VALIDATION_COST, stop
+from search.run.deadline import DeadlineReached, now, show_when
 from search.run.progress import Progress
+from search.vocabulary import FIRST_EPOCH_ATTR, PROJECTED_ATTR
 
 
 class EpochReporter(keras.callbacks.Callback):

@@ -21,19 +21,13 @@ from search.data import Dataset, split_validation
 from search.proposals import check_duplicate
 from search.pruning import MONITOR, EpochPruning, first_rung, pruning_callback
 from search.run import hardware
-from search.run.budget import CONTINUES_ATTR
 from search.run.continuation import CONTINUE_EPOCHS, CONTINUE_PATIENCE, continued_trial
 from search.run.cost import check_params, share_left
-from search.run.deadline import (
-    STOPPED_BY_ATTR,
-    DeadlineReached,
-    now,
-    read_deadline,
-    search_until,
-)
+from search.run.deadline import DeadlineReached, now, read_deadline, search_until
 from search.run.progress import Progress
 from search.run.restart import rss_mb
 from search.study import REPEAT, finished_trials
+from search.vocabulary import CONTINUES_ATTR, STOPPED_BY_ATTR
 from spaces import Spec, get_space
 from spaces.build import SpecError
 

@@ -17,13 +17,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.config import SearchConfig
-from search.run.budget import read_trials
-from search.run.deadline import STOPPED_BY_ATTR
-from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR
+from search.trials import read_trials
+from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, PROPOSAL_ATTR, counts
 from spaces import get_space
 from spaces.starts import start_params
-
-PROPOSAL_ATTR = "proposal"  # where a trial's configuration came from: a start, a greedy step
 
 GREEDY_SHARE = 0.5  # of the trials after the starting points
 MAX_DUPLICATES_IN_A_ROW = 20  # then every proposal repeats: the space is exhausted
@@ -87,11 +84,9 @@ def check_duplicate(trial: optuna.Trial) -> None:
 
 
 def _judged(trial: FrozenTrial) -> bool:
-    if CONTINUES_ATTR in trial.user_attrs or DUPLICATE_ATTR in trial.user_attrs:
-        return False
-    if trial.state in (TrialState.COMPLETE, TrialState.RUNNING):
-        return True
-    if trial.state == TrialState.PRUNED:
-        interrupted = trial.user_attrs.get(STOPPED_BY_ATTR) == "deadline"
-        return not (interrupted and not trial.user_attrs.get("epochs_run"))
-    return trial.state == TrialState.FAIL and "fail_reason" in trial.user_attrs
+    """The trials that count toward the budget (`search.vocabulary.counts`), and one more kind:
+    a trial training now, which will be judged, unless it is itself a repeat or a continuation
+    (a second worker must not train the configuration a first one is training)."""
+    if trial.state == TrialState.RUNNING:
+        return not {CONTINUES_ATTR, DUPLICATE_ATTR} & trial.user_attrs.keys()
+    return counts(trial)

@@ -9,6 +9,8 @@ import keras
 import optuna
 from optuna_integration.keras import KerasPruningCallback
 
+from search.vocabulary import CURVE_ATTR
+
 MONITOR = "val_accuracy"
 # A pruner judges a trial first once it has seen this many training images, not after one
 # epoch: after one epoch of 10,000 images (40 steps) good models still sit near chance and the
@@ -88,4 +90,4 @@ class CurveRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.curve.append(float((logs or {}).get(MONITOR, float("nan"))))
-        self.trial.set_user_attr("val_accuracy_curve", self.curve)
+        self.trial.set_user_attr(CURVE_ATTR, self.curve)

@@ -15,10 +15,9 @@ from optuna.trial import FrozenTrial, TrialState
 from errors import RunError, UsageError
 from search.config import SearchConfig
 from search.registry import PRUNERS, SAMPLERS, SINGLE_OBJECTIVE_SAMPLERS, choose
-from search.run.budget import counts, read_trials
+from search.trials import read_trials
+from search.vocabulary import CONFIG_ATTR, SWEEP_ATTR, counts
 
-CONFIG_ATTR = "cnnsearch_config"
-SWEEP_ATTR = "cnnsearch_sweep"  # a sweep's grid: {"dimension", "values", "repeats"}
 REPEAT = "repeat"  # a sweep grid's second axis: which repeat of a value a trial is
 # Another process creates a study and stores its config in two steps; how long one that finds
 # the study in between waits for the config.
@@ -207,8 +206,8 @@ def _not_ours(study: optuna.Study) -> RunError:
 
 
 def finished_trials(study: optuna.Study, in_trial: bool = False) -> int:
-    """Trials that count towards the budget (see `search.run.budget.counts`); `in_trial`: from
-    the read the running trial shares with the sampler (`search.run.budget.read_trials`)."""
+    """Trials that count towards the budget (see `search.vocabulary.counts`); `in_trial`: from
+    the read the running trial shares with the sampler (`search.trials.read_trials`)."""
     return sum(counts(t) for t in read_trials(study, in_trial))
 
 

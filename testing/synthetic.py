@@ -11,7 +11,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from search.config import SearchConfig
-from search.study import CONFIG_ATTR
+from search.vocabulary import CONFIG_ATTR, EPOCHS_RUN_ATTR, N_PARAMS_ATTR, TRAIN_SECONDS_ATTR
 
 DISTRIBUTIONS = {
     "n_conv": IntDistribution(1, 10),
@@ -60,9 +60,9 @@ def build_study(
                 state=TrialState.PRUNED if is_pruned else TrialState.COMPLETE,
                 intermediate_values={1: accuracy - 0.1, 2: accuracy - 0.05},
                 user_attrs={
-                    "train_seconds": seconds,
-                    "n_params": 1000 * params["n_conv"],
-                    "epochs_run": 2,
+                    TRAIN_SECONDS_ATTR: seconds,
+                    N_PARAMS_ATTR: 1000 * params["n_conv"],
+                    EPOCHS_RUN_ATTR: 2,
                 },
             )
         )

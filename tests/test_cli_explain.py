@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from search.study import REPEAT
+from search.vocabulary import SEED_ATTR
 from testing.synthetic import build_study
 from tests.conftest import SMALL_MODEL
 
@@ -111,7 +112,7 @@ def test_sweep_runs_the_grid_with_seeded_repeats_and_prints_the_lab_table(storag
     grid = sorted((t.params["n_conv"], t.params[REPEAT]) for t in trials)
     assert grid == [(1, 0), (1, 1), (2, 0), (2, 1)]
     assert {t.params["filters"] for t in trials} == {8}
-    assert all(t.user_attrs["seed"] == t.params[REPEAT] for t in trials)
+    assert all(t.user_attrs[SEED_ATTR] == t.params[REPEAT] for t in trials)
 
 
 @pytest.mark.slow

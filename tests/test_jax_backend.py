@@ -9,6 +9,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from search.vocabulary import BACKEND_ATTR
 from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ def test_optimize_and_evaluate_run_on_jax(sqlite_url, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     trials = optuna.load_study(study_name="digits-convnet", storage=sqlite_url).trials
     assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE"]
-    assert {t.user_attrs["backend"] for t in trials} == {"jax"}
+    assert {t.user_attrs[BACKEND_ATTR] for t in trials} == {"jax"}
 
     evaluate = subprocess.run(
         [sys.executable, "cli.py", "evaluate", "digits-convnet", "--json", *common],

@@ -10,20 +10,14 @@ FAIL with the user attr `over_budget` and counts nowhere.
 from __future__ import annotations
 
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 
+from search.trials import read_trials
 from search.vocabulary import ACTIVE, CONTINUES_ATTR, OVER_BUDGET_ATTR, counts
 
 
 class OverBudget(Exception):
     """This trial lost the race for the study's last slots; it gives its slot back."""
-
-
-def read_trials(study: optuna.Study, in_trial: bool = False) -> list[FrozenTrial]:
-    """Every trial of `study`, read now; `in_trial`: read once per trial, after it was created,
-    and shared with the sampler (Optuna's per-trial cache, which `ask` clears), which saves a
-    full read of the study per trial."""
-    return study._get_trials(deepcopy=False, use_cache=in_trial)
 
 
 def slot_holders(study: optuna.Study, in_trial: bool = False) -> tuple[list[int], int, int]:

@@ -18,11 +18,16 @@ from datetime import datetime
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.proposals import PROPOSAL_ATTR, Duplicate
+from search.proposals import Duplicate
 from search.run.cost import worth_starting
 from search.run.deadline import now, search_until
 from search.study import best_completed
-from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR
+from search.vocabulary import (
+    CONTINUES_ATTR,
+    DUPLICATE_ATTR,
+    PROPOSAL_ATTR,
+    SECONDS_PER_EPOCH_ATTR,
+)
 
 CONTINUE_EPOCHS = 100  # at most, on top of the trial's own; the early stop ends it sooner
 CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy, the rate halving meanwhile
@@ -42,7 +47,7 @@ def should_continue(study: optuna.Study, deadline: datetime | None, trial: Froze
     """Whether the time left before the deadline fits at least one more epoch of `trial`."""
     if deadline is None:
         return False
-    epoch = trial.user_attrs.get("seconds_per_epoch", 0.0)
+    epoch = trial.user_attrs.get(SECONDS_PER_EPOCH_ATTR, 0.0)
     return deadline.timestamp() - now() > epoch
 
 

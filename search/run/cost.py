@@ -14,9 +14,9 @@ import statistics
 
 import optuna
 
-from search.run.deadline import STOPPED_BY_ATTR, now
+from search.run.deadline import now
+from search.vocabulary import PROJECTED_ATTR, STOP_REASON_ATTR, STOPPED_BY_ATTR
 
-STOP_REASON_ATTR = "stop_reason"
 # A trial may spend at most this share of the search time still left. Measured on this 2-core
 # CPU, the two-block batch-norm CNN (the best model of a 15-minute Fashion-MNIST search, 0.90
 # after 10 epochs) takes 20 s an epoch on 10,000 images alone on a core and about 26 s beside a
@@ -26,9 +26,6 @@ STOP_REASON_ATTR = "stop_reason"
 SHARE = 2 / 3
 PROBE_BATCHES = 5  # timed after the first batch, which carries graph tracing
 VALIDATION_COST = 1 / 3  # a validation image costs about a third of a training image
-
-
-PROJECTED_ATTR = "projected_seconds"
 
 
 def expected_cost(study: optuna.Study) -> float | None:

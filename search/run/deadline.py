@@ -16,17 +16,18 @@ from datetime import UTC, datetime, timedelta
 import optuna
 
 from errors import UsageError
-from search.run.budget import CONTINUES_ATTR
+from search.vocabulary import (
+    CONTINUES_ATTR,
+    DEADLINE_ATTR,
+    FIRST_EPOCH_ATTR,
+    SEARCH_UNTIL_ATTR,
+    STOPPED_BY_ATTR,
+)
 
-DEADLINE_ATTR = "cnnsearch_deadline"
-# When the search stops proposing new trials and the time left trains the best one on.
-SEARCH_UNTIL_ATTR = "cnnsearch_search_until"
 # The share of a time limit kept to train the winner on (FLAML's retrain_full="budget"): a search
 # beats "train one good model for the whole time" only if its best also gets that training.
 RESERVE = 0.25
 MAX_TIMEOUT = 366 * 24 * 3600.0
-FIRST_EPOCH_ATTR = "first_epoch_seconds"
-STOPPED_BY_ATTR = "stopped_by"
 FORMAT_HINT = "an ISO-8601 time with a zone, like 2026-12-01T18:00Z or 2026-12-01T19:00+01:00"
 
 

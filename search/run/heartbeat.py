@@ -28,14 +28,13 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from search.vocabulary import BEAT_ATTR
 from storage import MAX_RETRY, grace_seconds, heartbeat_seconds
-
-BEAT_ATTR = "cnnsearch:heartbeat"  # system attr: time.time() of the trial's last beat
 
 _beating: set[tuple[int, int]] = set()  # (storage, trial id) pairs beating in this process
 _beating_lock = threading.Lock()
 
-__all__ = ["BEAT_ATTR", "beating", "fail_stale_trials"]
+__all__ = ["beating", "fail_stale_trials"]
 
 
 @contextlib.contextmanager

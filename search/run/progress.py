@@ -34,8 +34,17 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
-from search.run.budget import counts
 from search.study import best_completed
+from search.vocabulary import (
+    CONTINUES_ATTR,
+    DUPLICATE_ATTR,
+    EPOCHS_RUN_ATTR,
+    FAIL_REASON_ATTR,
+    PROPOSAL_ATTR,
+    STOPPED_BY_ATTR,
+    TRAIN_SECONDS_ATTR,
+    counts,
+)
 from spaces.dimensions import format_value
 from storage import mask_password
 
@@ -136,12 +145,13 @@ class Progress:
         self._budget = budget
         if not self._deadline_known:
             self._deadline, self._deadline_known = _read_deadline(trial.study), True
-        continued = trial.user_attrs.get("continues")
+        continued = trial.user_attrs.get(CONTINUES_ATTR)
         if continued is not None:
             about = f"trains trial {continued}'s model on, in the time kept for it"
         else:
             about = _with_proposal(
-                varied_params(trial.params, trial.distributions), trial.user_attrs.get("proposal")
+                varied_params(trial.params, trial.distributions),
+                trial.user_attrs.get(PROPOSAL_ATTR),
             )
         if self.live:
             self._start_board(finished)
@@ -175,7 +185,7 @@ class Progress:
             self.say(f"  trial {trial.number} {outcome_text(trial)}{'; ' + best if best else ''}")
             return
         params = _with_proposal(
-            varied_params(trial.params, trial.distributions), trial.user_attrs.get("proposal")
+            varied_params(trial.params, trial.distributions), trial.user_attrs.get(PROPOSAL_ATTR)
         )
         self._print(
             f"[bold]trial {trial.number}[/] {outcome_text(trial)}  [dim]{escape(params)}[/]",
@@ -189,7 +199,7 @@ class Progress:
             for t in trials
             if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
             and t.duration is not None
-            and "continues" not in t.user_attrs  # its time is what the run kept for it
+            and CONTINUES_ATTR not in t.user_attrs  # its time is what the run kept for it
         ]
         self._board.trial_finished(best)
         self._board.update_run(
@@ -231,13 +241,13 @@ def _with_proposal(params: str, proposal: str | None) -> str:
 def outcome_text(trial: FrozenTrial) -> str:
     """What became of a finished trial, in words (rich markup)."""
     attrs = trial.user_attrs
-    epochs = attrs.get("epochs_run", "?")
-    stopped = STOP_REASONS.get(attrs.get("stopped_by", ""))
+    epochs = attrs.get(EPOCHS_RUN_ATTR, "?")
+    stopped = STOP_REASONS.get(attrs.get(STOPPED_BY_ATTR, ""))
     if trial.state == TrialState.COMPLETE:
         values = ", ".join(f"{v:.4g}" for v in trial.values)
         text = f"[green]complete[/] {values} after {epochs} epochs{_seconds(attrs)}"
-        if "continues" in attrs:
-            text += f", training on trial {attrs['continues']}'s model in the time kept for it"
+        if CONTINUES_ATTR in attrs:
+            text += f", training on trial {attrs[CONTINUES_ATTR]}'s model in the time kept for it"
         return text + (f" ({stopped})" if stopped else "")
     if trial.state == TrialState.PRUNED:
         if epochs == 0:
@@ -249,19 +259,19 @@ def outcome_text(trial: FrozenTrial) -> str:
                 else math.nan
             )
             where = f"at epoch {epochs} (val_accuracy {last:.4f}{_seconds(attrs, ', ')})"
-        if attrs.get("stopped_by") == "max_params":
+        if attrs.get(STOPPED_BY_ATTR) == "max_params":
             return f"[yellow]{stopped}[/]"
         return f"[yellow]{stopped or 'pruned'}[/] {where}"
-    if "duplicate_of" in attrs:
-        return f"[dim]skipped[/]: same configuration as trial {attrs['duplicate_of']} (not trained)"
+    if DUPLICATE_ATTR in attrs:
+        return f"[dim]skipped[/]: same configuration as trial {attrs[DUPLICATE_ATTR]} (not trained)"
     if stopped:
         return f"[yellow]{stopped}[/]"
-    reason = escape(str(attrs.get("fail_reason", "see the log above")))
+    reason = escape(str(attrs.get(FAIL_REASON_ATTR, "see the log above")))
     return f"[red]failed[/]: {reason}"
 
 
 def _seconds(attrs: dict, lead: str = " in ") -> str:
-    seconds = attrs.get("train_seconds")
+    seconds = attrs.get(TRAIN_SECONDS_ATTR)
     return "" if seconds is None else f"{lead}{seconds:.1f} s"
 
 

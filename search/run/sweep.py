@@ -18,7 +18,8 @@ from search.objective import Objective
 from search.run import hardware
 from search.run.progress import Progress
 from search.run.workers import run_until_budget
-from search.study import SWEEP_ATTR, find_study, grid_sampler, open_study
+from search.study import find_study, grid_sampler, open_study
+from search.vocabulary import N_PARAMS_ATTR, SWEEP_ATTR, TRAIN_SECONDS_ATTR
 from spaces import get_space, parse_sets, reference_params
 from spaces.dimensions import Dimension, Value, narrow
 from storage import open_artifact_store, open_storage
@@ -210,8 +211,10 @@ def sweep_table(study: optuna.Study, dimension: str) -> list[SweepRow]:
     for value in sorted(by_value, key=_order):
         trials = by_value[value]
         accuracy = np.array([t.values[0] for t in trials])
-        seconds = [t.user_attrs["train_seconds"] for t in trials if "train_seconds" in t.user_attrs]
-        n_params = [t.user_attrs["n_params"] for t in trials if "n_params" in t.user_attrs]
+        seconds = [
+            t.user_attrs[TRAIN_SECONDS_ATTR] for t in trials if TRAIN_SECONDS_ATTR in t.user_attrs
+        ]
+        n_params = [t.user_attrs[N_PARAMS_ATTR] for t in trials if N_PARAMS_ATTR in t.user_attrs]
         rows.append(
             SweepRow(
                 value=value,

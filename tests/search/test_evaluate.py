@@ -9,11 +9,11 @@ from search import training
 from search.analysis.evaluations import evaluations_markdown, stored_evaluations
 from search.config import SearchConfig
 from search.evaluate import evaluate_trial
-from search.run.budget import CONTINUES_ATTR
 from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
 from search.run.workers import optimize
 from search.training import EARLY_STOP_PATIENCE
+from search.vocabulary import CONTINUES_ATTR, EPOCHS_RUN_ATTR
 from testing.synthetic import evaluation as sample_evaluation
 from testing.upstream_files import write_image_folder
 from tests.conftest import SMALL_MODEL
@@ -78,7 +78,7 @@ def test_a_continuation_without_its_model_is_retrained_for_all_its_epochs(tmp_pa
             distributions=original.distributions,
             value=0.5,
             intermediate_values={2: 0.4, 3: 0.5},  # trained on from epoch 1 to 3
-            user_attrs={CONTINUES_ATTR: 0, "epochs_run": 2},
+            user_attrs={CONTINUES_ATTR: 0, EPOCHS_RUN_ATTR: 2},
         )
     )
     fits = []

@@ -9,6 +9,18 @@ from optuna.trial import TrialState
 from search import data, training
 from search.config import SearchConfig
 from search.objective import Objective, TrialFailed
+from search.vocabulary import (
+    ARTIFACT_ERROR_ATTR,
+    CURVE_ATTR,
+    DEVICE_ATTR,
+    EPOCHS_RUN_ATTR,
+    FAIL_REASON_ATTR,
+    HOST_ATTR,
+    N_PARAMS_ATTR,
+    SECONDS_PER_EPOCH_ATTR,
+    TRAIN_SECONDS_ATTR,
+    VAL_LOSS_ATTR,
+)
 from spaces.build import SpecError
 from tests.conftest import SMALL_MODEL
 
@@ -51,19 +63,21 @@ def test_complete_trial_records_value_curve_and_attrs(digits):
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE
     # one report per epoch, at step = epochs trained
-    assert sorted(trial.intermediate_values) == list(range(1, trial.user_attrs["epochs_run"] + 1))
+    assert sorted(trial.intermediate_values) == list(
+        range(1, trial.user_attrs[EPOCHS_RUN_ATTR] + 1)
+    )
     assert trial.value == pytest.approx(max(trial.intermediate_values.values()))
     for attr in (
-        "n_params",
-        "epochs_run",
-        "train_seconds",
-        "seconds_per_epoch",
-        "device",
-        "host",
-        "val_loss",
+        N_PARAMS_ATTR,
+        EPOCHS_RUN_ATTR,
+        TRAIN_SECONDS_ATTR,
+        SECONDS_PER_EPOCH_ATTR,
+        DEVICE_ATTR,
+        HOST_ATTR,
+        VAL_LOSS_ATTR,
     ):
         assert attr in trial.user_attrs
-    assert trial.user_attrs["device"] == "cpu" and trial.user_attrs["n_params"] > 0
+    assert trial.user_attrs[DEVICE_ATTR] == "cpu" and trial.user_attrs[N_PARAMS_ATTR] > 0
 
 
 def test_pruner_decision_stops_training_at_that_epoch(digits):
@@ -72,7 +86,7 @@ def test_pruner_decision_stops_training_at_that_epoch(digits):
     for trial in study.trials:  # a rung at min_resource=1 comes after the first epoch
         assert trial.state == TrialState.PRUNED
         assert trial.intermediate_values.keys() == {1}
-        assert trial.user_attrs["epochs_run"] == 1
+        assert trial.user_attrs[EPOCHS_RUN_ATTR] == 1
 
 
 def test_a_trial_that_trained_every_epoch_completes_whatever_the_pruner_says(digits, monkeypatch):
@@ -88,8 +102,8 @@ def test_multi_objective_trial_returns_accuracy_and_time(digits):
     objective, study = make(digits, objectives=("accuracy", "time"))
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
-    assert trial.values[1] == pytest.approx(trial.user_attrs["train_seconds"])
-    assert len(trial.user_attrs["val_accuracy_curve"]) == trial.user_attrs["epochs_run"]
+    assert trial.values[1] == pytest.approx(trial.user_attrs[TRAIN_SECONDS_ATTR])
+    assert len(trial.user_attrs[CURVE_ATTR]) == trial.user_attrs[EPOCHS_RUN_ATTR]
 
 
 def test_nan_loss_fails_the_trial_with_the_reason_and_the_study_goes_on(digits, monkeypatch):
@@ -102,7 +116,7 @@ def test_nan_loss_fails_the_trial_with_the_reason_and_the_study_goes_on(digits, 
     objective, study = make(digits)
     study.optimize(objective, n_trials=2, catch=(TrialFailed,))
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
-    assert "loss became NaN at epoch 1" in study.trials[0].user_attrs["fail_reason"]
+    assert "loss became NaN at epoch 1" in study.trials[0].user_attrs[FAIL_REASON_ATTR]
 
 
 def test_unbuildable_spec_fails_the_trial(digits, monkeypatch):
@@ -112,7 +126,7 @@ def test_unbuildable_spec_fails_the_trial(digits, monkeypatch):
     monkeypatch.setattr(training, "build_model", unbuildable)
     objective, study = make(digits)
     study.optimize(objective, n_trials=1, catch=(TrialFailed,))
-    assert study.trials[0].user_attrs["fail_reason"] == "spec cannot be built: too deep for 8x8"
+    assert study.trials[0].user_attrs[FAIL_REASON_ATTR] == "spec cannot be built: too deep for 8x8"
 
 
 def test_a_model_the_artifact_store_cannot_take_costs_the_file_not_the_trial(digits, tmp_path):
@@ -128,4 +142,6 @@ def test_a_model_the_artifact_store_cannot_take_costs_the_file_not_the_trial(dig
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE
-    assert trial.user_attrs["artifact_error"] == "the model was not saved: No space left on device"
+    assert (
+        trial.user_attrs[ARTIFACT_ERROR_ATTR] == "the model was not saved: No space left on device"
+    )

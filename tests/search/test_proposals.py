@@ -4,6 +4,14 @@ from optuna.trial import TrialState
 
 from search.config import SearchConfig
 from search.proposals import Duplicate, Proposer, check_duplicate
+from search.vocabulary import (
+    CONTINUES_ATTR,
+    DUPLICATE_ATTR,
+    EPOCHS_RUN_ATTR,
+    FAIL_REASON_ATTR,
+    PROPOSAL_ATTR,
+    STOPPED_BY_ATTR,
+)
 from spaces import convnet
 
 PARAMS = {"x": 0.5, "pool": "max"}
@@ -23,8 +31,8 @@ def ask_with(study: optuna.Study, params: dict) -> optuna.Trial:
     "earlier",
     [
         dict(value=0.9),
-        dict(state=TrialState.PRUNED, user_attrs={"stopped_by": "cost"}),
-        dict(state=TrialState.FAIL, user_attrs={"fail_reason": "NaN"}),
+        dict(state=TrialState.PRUNED, user_attrs={STOPPED_BY_ATTR: "cost"}),
+        dict(state=TrialState.FAIL, user_attrs={FAIL_REASON_ATTR: "NaN"}),
     ],
 )
 def test_a_configuration_already_judged_is_not_trained_again(earlier):
@@ -33,16 +41,16 @@ def test_a_configuration_already_judged_is_not_trained_again(earlier):
     trial = ask_with(study, PARAMS)
     with pytest.raises(Duplicate, match="repeats trial 0"):
         check_duplicate(trial)
-    assert trial.user_attrs["duplicate_of"] == 0
+    assert trial.user_attrs[DUPLICATE_ATTR] == 0
 
 
 @pytest.mark.parametrize(
     "earlier",
     [
         # the deadline stopped it before its first epoch ended: never judged
-        dict(state=TrialState.PRUNED, user_attrs={"stopped_by": "deadline", "epochs_run": 0}),
+        dict(state=TrialState.PRUNED, user_attrs={STOPPED_BY_ATTR: "deadline", EPOCHS_RUN_ATTR: 0}),
         dict(state=TrialState.FAIL),  # its worker died; the heartbeat retries it
-        dict(value=0.95, user_attrs={"continues": 3}),  # a continuation, not a configuration
+        dict(value=0.95, user_attrs={CONTINUES_ATTR: 3}),  # a continuation, not a configuration
     ],
 )
 def test_a_configuration_never_judged_may_run(earlier):
@@ -74,14 +82,14 @@ def test_a_search_starts_from_known_good_models_inside_the_set_bounds():
     assert len(study.trials) == 1
     first = study.ask()
     convnet.suggest_spec(first, config.bounds)
-    assert first.user_attrs["proposal"] == "start: keras-example"
+    assert first.user_attrs[PROPOSAL_ATTR] == "start: keras-example"
     assert first.params["filters"] == 32 and first.params["width_growth"] == "double"
     assert first.params["n_conv"] == 2 and first.params["dense_units"] == 128
     assert first.params["activation"] == "tanh"  # the start's relu lies outside the --set
     # 1300 images in batches of 128 make 10 steps an epoch: the start's batches shrink to 64
     assert first.params["batch_size"] == 64
     study.tell(first, 0.5)
-    names = [run_proposed(study, propose).user_attrs["proposal"] for _ in convnet.STARTS[1:]]
+    names = [run_proposed(study, propose).user_attrs[PROPOSAL_ATTR] for _ in convnet.STARTS[1:]]
     assert names == [f"start: {s.name}" for s in convnet.STARTS[1:]]
     assert names[-1] == "start: reference"
 
@@ -91,7 +99,7 @@ def completed_convnet_study(n: int = 4) -> optuna.Study:
     for start in convnet.STARTS:  # the starts are used up
         study.add_trial(
             optuna.create_trial(
-                state=TrialState.FAIL, user_attrs={"proposal": f"start: {start.name}"}
+                state=TrialState.FAIL, user_attrs={PROPOSAL_ATTR: f"start: {start.name}"}
             )
         )
     for value in range(n):
@@ -117,7 +125,7 @@ def test_a_greedy_step_keeps_the_best_trial_but_one_group():
         left = set(best.params) - set(fixed)
         assert left in [set(g) & set(best.params) for g in convnet.GROUPS]
         assert all(trial.params[k] == best.params[k] for k in fixed)
-        assert waiting[0].user_attrs["proposal"].startswith(f"greedy: trial {best.number}")
+        assert waiting[0].user_attrs[PROPOSAL_ATTR].startswith(f"greedy: trial {best.number}")
         study.tell(trial, 0.0)
     assert 2 <= steps <= 10
 

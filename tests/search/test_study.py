@@ -7,13 +7,14 @@ from optuna.trial import TrialState
 from errors import RunError, UsageError
 from search import study as study_module
 from search.config import SearchConfig
-from search.study import (
+from search.study import finished_trials, load_study, make_sampler, open_study, stored_config
+from search.vocabulary import (
     CONFIG_ATTR,
-    finished_trials,
-    load_study,
-    make_sampler,
-    open_study,
-    stored_config,
+    CONTINUES_ATTR,
+    DUPLICATE_ATTR,
+    EPOCHS_RUN_ATTR,
+    FAIL_REASON_ATTR,
+    STOPPED_BY_ATTR,
 )
 from spaces import convnet
 from storage import open_storage
@@ -66,7 +67,9 @@ def test_budget_counts_finished_trials_but_not_lost_workers(sqlite_url):
     study = open_study(SearchConfig("digits"), open_storage(sqlite_url))
     study.add_trial(optuna.create_trial(value=0.5, params={}, distributions={}))
     study.add_trial(optuna.create_trial(state=TrialState.PRUNED, params={}, distributions={}))
-    study.add_trial(optuna.create_trial(state=TrialState.FAIL, user_attrs={"fail_reason": "NaN"}))
+    study.add_trial(
+        optuna.create_trial(state=TrialState.FAIL, user_attrs={FAIL_REASON_ATTR: "NaN"})
+    )
     study.add_trial(optuna.create_trial(state=TrialState.FAIL))  # heartbeat: retried elsewhere
     assert finished_trials(study) == 3
 
@@ -74,14 +77,14 @@ def test_budget_counts_finished_trials_but_not_lost_workers(sqlite_url):
 def test_budget_leaves_out_trials_that_trained_nothing(sqlite_url):
     study = open_study(SearchConfig("digits"), open_storage(sqlite_url))
     pruned = dict(state=TrialState.PRUNED, params={}, distributions={})
-    study.add_trial(optuna.create_trial(**pruned, user_attrs={"stopped_by": "deadline"}))
+    study.add_trial(optuna.create_trial(**pruned, user_attrs={STOPPED_BY_ATTR: "deadline"}))
     study.add_trial(
-        optuna.create_trial(**pruned, user_attrs={"stopped_by": "deadline", "epochs_run": 2})
+        optuna.create_trial(**pruned, user_attrs={STOPPED_BY_ATTR: "deadline", EPOCHS_RUN_ATTR: 2})
     )
-    study.add_trial(optuna.create_trial(state=TrialState.FAIL, user_attrs={"duplicate_of": 1}))
+    study.add_trial(optuna.create_trial(state=TrialState.FAIL, user_attrs={DUPLICATE_ATTR: 1}))
     study.add_trial(optuna.create_trial(value=0.9, params={}, distributions={}))
     study.add_trial(
-        optuna.create_trial(value=0.95, params={}, distributions={}, user_attrs={"continues": 3})
+        optuna.create_trial(value=0.95, params={}, distributions={}, user_attrs={CONTINUES_ATTR: 3})
     )
     # the trial the deadline stopped after two epochs counts, and the completed one
     assert finished_trials(study) == 2

@@ -12,7 +12,8 @@ import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from search.run.heartbeat import BEAT_ATTR, beating, fail_stale_trials
+from search.run.heartbeat import beating, fail_stale_trials
+from search.vocabulary import BEAT_ATTR
 from storage import open_storage
 from tests.storage.conftest import start_stale_worker
 

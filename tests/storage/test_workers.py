@@ -13,8 +13,8 @@ import pytest
 from optuna.trial import TrialState
 
 from search.config import SearchConfig
-from search.run.budget import OVER_BUDGET_ATTR
 from search.study import finished_trials, open_study
+from search.vocabulary import OVER_BUDGET_ATTR
 from storage import open_storage
 from tests.storage.conftest import server_database, start_stale_worker
 

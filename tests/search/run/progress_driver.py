@@ -11,6 +11,14 @@ import time
 
 import optuna
 
+from search.vocabulary import (
+    DUPLICATE_ATTR,
+    EPOCHS_RUN_ATTR,
+    PROPOSAL_ATTR,
+    STOPPED_BY_ATTR,
+    TRAIN_SECONDS_ATTR,
+)
+
 EPOCHS = 3
 PAUSE = 0.3  # longer than a refresh of the live display
 BUDGET = 4
@@ -28,22 +36,22 @@ def objective(progress, pause: float):
         trial.suggest_int("kernel_size", 3, 3)
         trial.suggest_categorical("activation", ["relu", "tanh"])
         if trial.number == 0:
-            trial.set_user_attr("proposal", "start: keras-example")
+            trial.set_user_attr(PROPOSAL_ATTR, "start: keras-example")
         progress.trial_started(trial, trial.number, BUDGET, EPOCHS)
         if trial.number == 2:
-            trial.set_user_attr("duplicate_of", 0)
+            trial.set_user_attr(DUPLICATE_ATTR, 0)
             raise Skipped
         for epoch in range(EPOCHS):
             time.sleep(pause)
             accuracy = 0.5 + 0.1 * epoch + 0.01 * n_conv
             trial.report(accuracy, epoch + 1)
             progress.epoch_ended(epoch, EPOCHS, {"val_accuracy": accuracy, "loss": 1.0}, pause)
-            trial.set_user_attr("epochs_run", epoch + 1)
-            trial.set_user_attr("train_seconds", round(pause * (epoch + 1), 3))
+            trial.set_user_attr(EPOCHS_RUN_ATTR, epoch + 1)
+            trial.set_user_attr(TRAIN_SECONDS_ATTR, round(pause * (epoch + 1), 3))
             if trial.number == 1 and epoch == 1:
                 raise optuna.TrialPruned
             if trial.number == 3 and epoch == 0:
-                trial.set_user_attr("stopped_by", "cost")
+                trial.set_user_attr(STOPPED_BY_ATTR, "cost")
                 raise optuna.TrialPruned
         return accuracy
 

@@ -4,9 +4,10 @@ from optuna.trial import TrialState
 
 from search.config import SearchConfig
 from search.run import workers
-from search.run.budget import OVER_BUDGET_ATTR, OverBudget, claim_slot
+from search.run.budget import OverBudget, claim_slot
 from search.run.progress import Progress
 from search.study import open_study
+from search.vocabulary import OVER_BUDGET_ATTR
 from storage import open_storage
 
 

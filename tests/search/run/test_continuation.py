@@ -8,16 +8,23 @@ from optuna.trial import TrialState
 
 from search import objective as objective_module
 from search import training
-from search.artifacts import MODEL_ARTIFACT_ATTR
 from search.config import SearchConfig
 from search.data import load
 from search.objective import Objective
 from search.run import continuation, cost
 from search.run.continuation import enqueue_continuation, in_final_phase, next_to_continue
-from search.run.deadline import SEARCH_UNTIL_ATTR, set_deadline
+from search.run.deadline import set_deadline
 from search.run.restart import LIMIT_ENV
 from search.run.workers import optimize
 from search.study import finished_trials
+from search.vocabulary import (
+    CONTINUES_ATTR,
+    EPOCHS_RUN_ATTR,
+    MODEL_ARTIFACT_ATTR,
+    PROPOSAL_ATTR,
+    SEARCH_UNTIL_ATTR,
+    STOPPED_BY_ATTR,
+)
 from storage import open_artifact_store
 from tests.conftest import SMALL_MODEL
 
@@ -50,7 +57,7 @@ def test_a_continuation_trains_the_saved_model_on_from_its_last_epoch(
     study.optimize(objective, n_trials=1)
     trial = study.trials[1]
     assert trial.state == TrialState.COMPLETE
-    assert trial.user_attrs["continues"] == 0 and trial.params == original.params
+    assert trial.user_attrs[CONTINUES_ATTR] == 0 and trial.params == original.params
     # its curve goes on from the saved model's epochs: steps 3, 4, 5 after epochs 1 and 2
     assert sorted(trial.intermediate_values) == [3, 4, 5]
     assert trial.value == max(trial.intermediate_values.values())
@@ -67,7 +74,7 @@ def test_a_trial_the_deadline_cuts_while_it_leads_completes_at_its_best_epoch(
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE, trial.user_attrs
-    assert trial.user_attrs["stopped_by"] == "deadline"
+    assert trial.user_attrs[STOPPED_BY_ATTR] == "deadline"
     assert trial.value == max(trial.intermediate_values.values())
     assert MODEL_ARTIFACT_ATTR in trial.user_attrs  # the best model found so far is kept
 
@@ -76,7 +83,7 @@ def test_a_trial_the_deadline_cuts_while_it_leads_completes_at_its_best_epoch(
     set_deadline(study, datetime.now(UTC) + timedelta(seconds=12))
     study.optimize(objective, n_trials=1)
     assert study.trials[-1].state == TrialState.PRUNED
-    assert study.trials[-1].user_attrs["stopped_by"] == "deadline"
+    assert study.trials[-1].user_attrs[STOPPED_BY_ATTR] == "deadline"
 
 
 def test_the_final_phase_begins_when_the_search_time_is_spent_or_the_budget_met():
@@ -95,7 +102,7 @@ def test_only_the_best_trial_is_trained_on_and_only_once():
         study.add_trial(optuna.create_trial(value=value, params={}, distributions={}))
     assert next_to_continue(study).number == 3
     study.add_trial(
-        optuna.create_trial(value=0.96, params={}, distributions={}, user_attrs={"continues": 3})
+        optuna.create_trial(value=0.96, params={}, distributions={}, user_attrs={CONTINUES_ATTR: 3})
     )
     # 3 is continued; the runners-up saved no model (only a new best does): none is next
     assert next_to_continue(study) is None
@@ -110,7 +117,7 @@ def test_a_queued_continuation_whose_deadline_passed_trains_nothing(digits, tmp_
     set_deadline(study, datetime.now(UTC) - timedelta(seconds=1))
     study.optimize(objective, n_trials=1)
     assert study.trials[1].state == TrialState.PRUNED
-    assert "epochs_run" not in study.trials[1].user_attrs
+    assert EPOCHS_RUN_ATTR not in study.trials[1].user_attrs
 
 
 @pytest.mark.slow
@@ -123,10 +130,10 @@ def test_a_timed_run_ends_by_training_its_best_trial_on(sqlite_url, tmp_path, mo
     study = optuna.load_study(study_name=config.study, storage=sqlite_url)
     trials = study.get_trials()
     assert not [t for t in trials if t.state == TrialState.RUNNING]
-    continued = [t for t in trials if "continues" in t.user_attrs]
-    assert continued, [t.user_attrs.get("proposal") for t in trials]
+    continued = [t for t in trials if CONTINUES_ATTR in t.user_attrs]
+    assert continued, [t.user_attrs.get(PROPOSAL_ATTR) for t in trials]
     first = continued[0]
-    original = next(t for t in trials if t.number == first.user_attrs["continues"])
+    original = next(t for t in trials if t.number == first.user_attrs[CONTINUES_ATTR])
     searched = [t for t in trials if t.number < first.number and t.state == TrialState.COMPLETE]
     assert original.value == max(t.value for t in searched)  # the search's best went on
     # the continuation started after the search time, three quarters of the limit

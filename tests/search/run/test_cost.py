@@ -4,13 +4,8 @@ from optuna.trial import TrialState
 
 from search.callbacks import CostGuard
 from search.run import cost as cost_module
-from search.run.cost import (
-    CostTooHigh,
-    check_params,
-    expected_cost,
-    share_left,
-    worth_starting,
-)
+from search.run.cost import CostTooHigh, check_params, expected_cost, share_left, worth_starting
+from search.vocabulary import PROJECTED_ATTR, STOPPED_BY_ATTR
 
 
 class Clock:
@@ -40,15 +35,15 @@ def test_a_trial_projected_past_its_share_stops_after_its_first_batches():
     callback, clock, trial = guard(allowed=100.0)
     with pytest.raises(CostTooHigh, match="projected 200 s for 10 epochs, over its share 100 s"):
         run_batches(callback, clock, seconds=0.2, batches=50)  # 0.2 s x 100 steps x 10 epochs
-    assert trial.user_attrs["stopped_by"] == "cost"
+    assert trial.user_attrs[STOPPED_BY_ATTR] == "cost"
     assert clock.t == pytest.approx(30 + 5 * 0.2)  # judged at the fifth timed batch
 
 
 def test_a_trial_inside_its_share_trains_on_and_records_its_projection():
     callback, clock, trial = guard(allowed=100.0)
     run_batches(callback, clock, seconds=0.05, batches=200)  # two epochs' worth, no stop
-    assert trial.user_attrs["projected_seconds"] == pytest.approx(50.0)
-    assert "stopped_by" not in trial.user_attrs
+    assert trial.user_attrs[PROJECTED_ATTR] == pytest.approx(50.0)
+    assert STOPPED_BY_ATTR not in trial.user_attrs
 
 
 def test_a_model_over_max_params_is_pruned_before_training():
@@ -57,7 +52,7 @@ def test_a_model_over_max_params_is_pruned_before_training():
     check_params(trial, 1000, max_params=1000)
     with pytest.raises(CostTooHigh, match="1,001 parameters, over --max-params 1,000"):
         check_params(trial, 1001, max_params=1000)
-    assert trial.user_attrs["stopped_by"] == "max_params"
+    assert trial.user_attrs[STOPPED_BY_ATTR] == "max_params"
 
 
 def test_new_trials_stop_once_a_typical_trial_no_longer_fits_the_search_time_left():
@@ -65,15 +60,13 @@ def test_new_trials_stop_once_a_typical_trial_no_longer_fits_the_search_time_lef
     assert worth_starting(study, search_left=1.0)  # no history: try
     for projected in (30.0, 60.0, 90.0):
         study.add_trial(
-            optuna.create_trial(
-                state=TrialState.PRUNED, user_attrs={"projected_seconds": projected}
-            )
+            optuna.create_trial(state=TrialState.PRUNED, user_attrs={PROJECTED_ATTR: projected})
         )
     assert expected_cost(study) == 60.0
     assert worth_starting(study, search_left=90.0)  # two thirds of it is 60 s
     assert not worth_starting(study, search_left=89.0)
     # a trial its guard stopped is the exception the guard is for, not a typical trial
-    stopped = {"projected_seconds": 5000.0, "stopped_by": "cost"}
+    stopped = {PROJECTED_ATTR: 5000.0, STOPPED_BY_ATTR: "cost"}
     study.add_trial(optuna.create_trial(state=TrialState.PRUNED, user_attrs=stopped))
     assert expected_cost(study) == 60.0
 

@@ -11,6 +11,7 @@ from search.config import SearchConfig
 from search.objective import Objective
 from search.run import deadline as dl
 from search.run.deadline import DeadlineReached
+from search.vocabulary import EPOCHS_RUN_ATTR
 from tests.conftest import SMALL_MODEL
 
 T0 = 1_800_000_000.0  # a fixed "now" for the fake clock
@@ -146,4 +147,4 @@ def test_a_trial_past_the_deadline_is_pruned_with_the_reason(digits, objectives)
     trial = study.trials[0]
     assert trial.state == TrialState.PRUNED and trial.values is None
     assert trial.user_attrs[dl.STOPPED_BY_ATTR] == "deadline"
-    assert trial.user_attrs["epochs_run"] == 0 and trial.intermediate_values == {}
+    assert trial.user_attrs[EPOCHS_RUN_ATTR] == 0 and trial.intermediate_values == {}

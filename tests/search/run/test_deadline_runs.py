@@ -21,6 +21,7 @@ from search.config import SearchConfig
 from search.run import cost
 from search.run import deadline as dl
 from search.run.workers import optimize
+from search.vocabulary import EPOCHS_RUN_ATTR
 from storage import open_storage
 from tests.conftest import SMALL_MODEL
 
@@ -48,7 +49,7 @@ def assert_interrupted_trials_recorded(study: optuna.Study, expected: int) -> No
     stopped = [t for t in trials if t.user_attrs.get(dl.STOPPED_BY_ATTR) == "deadline"]
     assert len(stopped) == expected
     for trial in stopped:
-        epochs = trial.user_attrs["epochs_run"]
+        epochs = trial.user_attrs[EPOCHS_RUN_ATTR]
         assert epochs >= 1 and sorted(trial.intermediate_values) == list(range(1, epochs + 1))
         if trial.state == TrialState.COMPLETE:
             assert trial.value == max(trial.intermediate_values.values())

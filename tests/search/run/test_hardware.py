@@ -8,6 +8,7 @@ from search import data
 from search.config import SearchConfig
 from search.objective import Objective
 from search.run import hardware
+from search.vocabulary import PRECISION_ATTR
 from spaces import convnet, reference_spec
 from spaces.build import build_model
 from tests.conftest import SMALL_MODEL
@@ -69,4 +70,4 @@ def test_a_mixed_precision_trial_trains_and_records_its_policy(monkeypatch, on_c
     study.optimize(Objective(config, data.load("digits")), n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE and 0.0 < trial.value <= 1.0
-    assert trial.user_attrs["precision"] == "mixed_bfloat16"
+    assert trial.user_attrs[PRECISION_ATTR] == "mixed_bfloat16"

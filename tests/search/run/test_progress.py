@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 from rich.console import Console
 
 from search.run.progress import Progress, estimated_end, outcome_text, varied_params
+from search.vocabulary import EPOCHS_RUN_ATTR
 from tests.search.run.progress_driver import drive
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -185,7 +186,7 @@ def finished(state: TrialState, **attrs) -> optuna.trial.FrozenTrial:
         value=0.9 if state == TrialState.COMPLETE else None,
         params={"n_conv": 3},
         distributions={"n_conv": IntDistribution(1, 10)},
-        intermediate_values={1: 0.5, 2: 0.6} if attrs.get("epochs_run") else {},
+        intermediate_values={1: 0.5, 2: 0.6} if attrs.get(EPOCHS_RUN_ATTR) else {},
         user_attrs=attrs,
     )
 

@@ -15,6 +15,7 @@ from search.run.restart import (
     limit_mb,
     worker_command,
 )
+from search.vocabulary import RSS_ATTR
 from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -131,4 +132,4 @@ def test_a_worker_over_its_memory_limit_resumes_as_a_fresh_process(tmp_path):
     study = optuna.load_study(study_name="digits-convnet", storage=url)
     states = [t.state for t in study.trials]
     assert states == [optuna.trial.TrialState.COMPLETE] * 3  # as many starts as the budget
-    assert all(t.user_attrs["rss_mb"] > 0 for t in study.trials)
+    assert all(t.user_attrs[RSS_ATTR] > 0 for t in study.trials)

@@ -6,7 +6,8 @@ from errors import UsageError
 from search.run.progress import Progress
 from search.run.sweep import Vary, open_sweep, parse_vary, sweep_config, sweep_table
 from search.run.workers import join
-from search.study import CONFIG_ATTR, REPEAT, SWEEP_ATTR
+from search.study import REPEAT
+from search.vocabulary import CONFIG_ATTR, N_PARAMS_ATTR, SEED_ATTR, SWEEP_ATTR, TRAIN_SECONDS_ATTR
 from spaces import convnet, reference_params
 from storage import open_storage
 
@@ -63,7 +64,10 @@ def test_the_lab_table_has_mean_std_best_time_and_params_per_value():
                     params={"n_conv": n_conv, REPEAT: repeat},
                     distributions={"n_conv": IntDistribution(1, 10), REPEAT: IntDistribution(0, 2)},
                     value=accuracy,
-                    user_attrs={"train_seconds": 2.0 * n_conv + repeat, "n_params": 100 * n_conv},
+                    user_attrs={
+                        TRAIN_SECONDS_ATTR: 2.0 * n_conv + repeat,
+                        N_PARAMS_ATTR: 100 * n_conv,
+                    },
                 )
             )
     study.add_trial(  # a failed run counts in no row
@@ -127,4 +131,4 @@ def test_a_worker_joining_a_sweep_runs_its_grid_with_seeds_by_repeat(sqlite_url,
         (2, 0),
         (2, 1),
     ]
-    assert all(t.user_attrs["seed"] == t.params[REPEAT] for t in trials)
+    assert all(t.user_attrs[SEED_ATTR] == t.params[REPEAT] for t in trials)

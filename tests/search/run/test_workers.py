@@ -11,6 +11,7 @@ from search.run import workers
 from search.run.deadline import set_deadline
 from search.run.progress import Progress
 from search.study import open_study
+from search.vocabulary import FAIL_REASON_ATTR
 from storage import open_storage
 
 
@@ -37,7 +38,7 @@ def test_any_exception_in_a_trial_fails_that_trial_with_its_reason(sqlite_url, e
     summary = workers.run_until_budget(study, objective, config, Progress(quiet=True))
     states = [t.state for t in study.get_trials()]
     assert states == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
-    assert study.trials[0].user_attrs["fail_reason"] == reason
+    assert study.trials[0].user_attrs[FAIL_REASON_ATTR] == reason
     # a failure of the objective counts: the worker ran the budget, no more
     assert summary.finished == 3 and summary.stopped_by == "budget"
 
