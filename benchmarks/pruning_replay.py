@@ -52,7 +52,7 @@ def curves(trials: list[FrozenTrial]) -> list[Curve]:
 
 def replay(recorded: list[Curve], pruner: optuna.pruners.BasePruner, epochs: int) -> Outcome:
     """Epochs, seconds and best accuracy had `pruner` judged each curve, cut at `epochs`, as
-    `search.pruning.EpochPruning` does: at step = epochs trained, never after the last."""
+    `search.callbacks.EpochPruning` does: at step = epochs trained, never after the last."""
     study = optuna.create_study(direction="maximize", pruner=pruner)
     trained, seconds, best = 0, 0.0, 0.0
     for curve in recorded:

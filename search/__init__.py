@@ -1,10 +1,12 @@
 """The search engine, one package per concern:
 
 - the core, here: `config` (what to search), `registry` (samplers, pruners, evaluators),
-  `study` (create or resume a study, its stored config, seeding), `proposals` (starting points,
-  greedy steps, duplicates), `objective` (one trial), `training` (build and fit a model),
-  `pruning` (Keras callbacks reporting to the pruner), `artifacts` (saved models),
-  `evaluate` (a trial's model on the test set), `quiet` (TensorFlow's logging);
+  `vocabulary` (every trial and study attribute name, and which trials count), `trials` (reading
+  a study's trials), `study` (create or resume a study, its stored config, seeding), `proposals`
+  (starting points, greedy steps, duplicates), `objective` (one trial), `training` (build and
+  fit a model), `pruning` (the pruning rules), `callbacks` (the Keras callbacks of a fit),
+  `artifacts` (saved models), `evaluate` (a trial's model on the test set), `quiet`
+  (TensorFlow's logging);
 - `search.data`: the data sources behind one registry;
 - `search.run`: running work: workers and their shared budget, deadline, cost limits, the
   winner trained on, restarts, GPU slots, hardware settings, heartbeats, progress, sweeps;

@@ -15,11 +15,18 @@ from optuna.trial import FrozenTrial
 from errors import TrialFailed
 from search import training
 from search.artifacts import is_new_best, load_model, save_best
-from search.callbacks import CostGuard, DeadlineCallback, EpochReporter, FirstEpochTimer
+from search.callbacks import (
+    CostGuard,
+    DeadlineCallback,
+    EpochPruning,
+    EpochReporter,
+    FirstEpochTimer,
+    pruning_callback,
+)
 from search.config import SearchConfig
 from search.data import Dataset, split_validation
 from search.proposals import check_duplicate
-from search.pruning import MONITOR, EpochPruning, first_rung, pruning_callback
+from search.pruning import MONITOR, first_rung
 from search.run import hardware
 from search.run.continuation import CONTINUE_EPOCHS, CONTINUE_PATIENCE, continued_trial
 from search.run.cost import check_params, share_left

@@ -1,15 +1,13 @@
-"""Epoch-by-epoch reporting to Optuna, which prunes hopeless trials between epochs."""
+"""The pruning rules: what a pruner judges (MONITOR), after how many epochs it first judges a
+trial, and the warning when it judges before models learn. The Keras callbacks that report to
+the pruner live in `search.callbacks`."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import keras
 import optuna
-from optuna_integration.keras import KerasPruningCallback
-
-from search.vocabulary import CURVE_ATTR
 
 MONITOR = "val_accuracy"
 # A pruner judges a trial first once it has seen this many training images, not after one
@@ -21,14 +19,6 @@ FIRST_RUNG_IMAGES = 30_000
 def first_rung(n_train: int) -> int:
     """Epochs a trial trains on `n_train` images before a pruner first judges it."""
     return max(1, math.ceil(FIRST_RUNG_IMAGES / max(n_train, 1)))
-
-
-def pruning_callback(trial: optuna.Trial, multi_objective: bool) -> keras.callbacks.Callback:
-    """Reports validation accuracy each epoch; Optuna cannot prune multi-objective studies, so
-    those keep their learning curve in a user attr instead."""
-    if multi_objective:
-        return CurveRecorder(trial)
-    return EpochPruning(trial)
 
 
 class RungWarning:
@@ -59,35 +49,3 @@ class RungWarning:
                 "learn. Give more epochs (--epochs), more images (--train-size), or "
                 "--pruner none"
             )
-
-
-class EpochPruning(KerasPruningCallback):
-    """Optuna's Keras callback, reporting at step = epochs trained (1 after the first epoch).
-
-    The integration reports Keras' 0-based epoch index, so a pruner's first rung at
-    min_resource=1 would come only after two epochs, and a rung could fall on the last epoch,
-    pruning a trial that has finished training. Here the first rung follows the first epoch, and
-    the last epoch is reported but never pruned: the trial completes. With `prune` off, every
-    epoch is only reported (a continued trial's learning curve).
-    """
-
-    def __init__(self, trial: optuna.Trial, prune: bool = True) -> None:
-        super().__init__(trial, MONITOR)
-        self.trial, self.prune = trial, prune
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        trained = epoch + 1
-        if self.prune and trained < self.params["epochs"]:
-            super().on_epoch_end(trained, logs)
-        elif logs and MONITOR in logs:
-            self.trial.report(float(logs[MONITOR]), step=trained)
-
-
-class CurveRecorder(keras.callbacks.Callback):
-    def __init__(self, trial: optuna.Trial) -> None:
-        super().__init__()
-        self.trial, self.curve = trial, []
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.curve.append(float((logs or {}).get(MONITOR, float("nan"))))
-        self.trial.set_user_attr(CURVE_ATTR, self.curve)

@@ -3,14 +3,12 @@ trial trained on (search.run.continuation) and for the model `evaluate` trains a
 
 from __future__ import annotations
 
-import math
-
 import keras
 
+from search.callbacks import StopOnNaN, StopOnRequest
 from search.data import Split
 from search.pruning import MONITOR
 from search.run import hardware
-from search.run.stopping import raise_if_stop_requested
 from spaces import Spec
 from spaces.build import build_model, compile_model
 
@@ -67,23 +65,3 @@ def fit(
         ],
     )
     return history
-
-
-class StopOnNaN(keras.callbacks.Callback):
-    """Stops training after an epoch whose loss is not finite. Keras' TerminateOnNaN checks
-    every batch, which syncs host and device each step."""
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if not math.isfinite((logs or {}).get("loss", 0.0)):
-            self.model.stop_training = True
-
-
-class StopOnRequest(keras.callbacks.Callback):
-    """Ends training before the next batch (training or validation) once a stop was asked for.
-    Batch-begin hooks keep Keras' asynchronous batch-end callbacks and read no metric."""
-
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        raise_if_stop_requested()
-
-    def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        raise_if_stop_requested()

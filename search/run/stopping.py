@@ -5,7 +5,7 @@ SQLAlchemy commit that leaves the connection mid-transaction, so the trial's FAI
 recorded (the write after it fails, and the worker took that for a storage outage and went on);
 between Optuna's `ask` and the objective it leaves the trial RUNNING. While `stop_requests` is
 active a signal only asks to stop, and the worker stops itself where nothing is half-written:
-between two batches of training (`search.training.StopOnRequest`, in every fit), so that Optuna
+between two batches of training (`search.callbacks.StopOnRequest`, in every fit), so that Optuna
 records the trial FAIL, and between two trials (`raise_if_stop_requested`). A second signal
 stops at once.
 """
