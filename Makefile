@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(PY) cli.py best digits-convnet
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
