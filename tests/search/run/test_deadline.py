@@ -11,7 +11,7 @@ from search.config import SearchConfig
 from search.objective import Objective
 from search.run import deadline as dl
 from search.run.deadline import DeadlineReached
-from search.vocabulary import EPOCHS_RUN_ATTR
+from search.vocabulary import EPOCHS_RUN_ATTR, FIRST_EPOCH_ATTR, STOPPED_BY_ATTR
 from tests.conftest import SMALL_MODEL
 
 T0 = 1_800_000_000.0  # a fixed "now" for the fake clock
@@ -101,9 +101,9 @@ def test_a_run_keeps_a_deadline_ahead_and_clears_one_that_passed(frozen_now):
 
 
 def add_trial(study, seconds=None, stopped_in_first_epoch_after=None):
-    attrs = {} if seconds is None else {dl.FIRST_EPOCH_ATTR: seconds}
+    attrs = {} if seconds is None else {FIRST_EPOCH_ATTR: seconds}
     if stopped_in_first_epoch_after is not None:
-        attrs[dl.STOPPED_BY_ATTR] = "deadline"
+        attrs[STOPPED_BY_ATTR] = "deadline"
     trial = optuna.create_trial(state=TrialState.PRUNED, user_attrs=attrs)
     if stopped_in_first_epoch_after is not None:
         trial.datetime_start = trial.datetime_complete - timedelta(
@@ -146,5 +146,5 @@ def test_a_trial_past_the_deadline_is_pruned_with_the_reason(digits, objectives)
     study.optimize(Objective(config, digits), n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.PRUNED and trial.values is None
-    assert trial.user_attrs[dl.STOPPED_BY_ATTR] == "deadline"
+    assert trial.user_attrs[STOPPED_BY_ATTR] == "deadline"
     assert trial.user_attrs[EPOCHS_RUN_ATTR] == 0 and trial.intermediate_values == {}

@@ -21,7 +21,7 @@ from search.config import SearchConfig
 from search.run import cost
 from search.run import deadline as dl
 from search.run.workers import optimize
-from search.vocabulary import EPOCHS_RUN_ATTR
+from search.vocabulary import EPOCHS_RUN_ATTR, STOPPED_BY_ATTR
 from storage import open_storage
 from tests.conftest import SMALL_MODEL
 
@@ -46,7 +46,7 @@ def assert_interrupted_trials_recorded(study: optuna.Study, expected: int) -> No
     completed at its best epoch (the best model found), the others were pruned at their last."""
     trials = study.get_trials()
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.FAIL)]
-    stopped = [t for t in trials if t.user_attrs.get(dl.STOPPED_BY_ATTR) == "deadline"]
+    stopped = [t for t in trials if t.user_attrs.get(STOPPED_BY_ATTR) == "deadline"]
     assert len(stopped) == expected
     for trial in stopped:
         epochs = trial.user_attrs[EPOCHS_RUN_ATTR]
