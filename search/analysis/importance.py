@@ -29,7 +29,16 @@ from optuna.trial import FrozenTrial, TrialState
 
 from errors import UsageError
 from search.registry import EVALUATORS, choose
-from search.study import CONFIG_ATTR, load_study
+from search.study import load_study
+from search.vocabulary import (
+    CONFIG_ATTR,
+    CONTINUES_ATTR,
+    EPOCHS_RUN_ATTR,
+    N_CLASSES_ATTR,
+    PRUNED_ATTR,
+    TRAIN_SECONDS_ATTR,
+    TRIALS_ATTR,
+)
 from spaces.dimensions import format_value
 from storage import open_storage
 
@@ -43,8 +52,6 @@ MAJOR = 0.10  # importance at or above this share gets its own conclusion
 CHANCE_MARGIN = 0.05  # accuracy up to chance + this margin is "at chance"
 EPOCH_RATIO = 1.5  # the best group trained this many times the others' epochs: a pruning confound
 SURVIVAL_RATIO = 0.5  # its trials finished at most this share of the others' rate: one too
-TRIALS_ATTR = "merged_trials"  # the trial numbers behind one observation
-PRUNED_ATTR = "pruned"  # an observation made only of pruned trials
 # Classes of the built-in ten-class sources, for studies whose trials do not record `n_classes`.
 KNOWN_CLASSES = {
     name: 10
@@ -197,7 +204,7 @@ def analysis_trials(study: optuna.Study, with_pruned: bool) -> list[FrozenTrial]
         if not math.isfinite(value):
             continue
         attrs = {**t.user_attrs, TRIALS_ATTR: [t.number], PRUNED_ATTR: t.state == TrialState.PRUNED}
-        attrs.setdefault("epochs_run", t.last_step)
+        attrs.setdefault(EPOCHS_RUN_ATTR, t.last_step)
         rows.append(
             optuna.trial.create_trial(
                 params=t.params, distributions=t.distributions, value=value, user_attrs=attrs
@@ -229,7 +236,7 @@ def merge_repeats(trials: list[FrozenTrial]) -> list[FrozenTrial]:
 
 def _continued(t: FrozenTrial, by_number: dict[int, FrozenTrial]) -> int | None:
     """The earlier trial among `by_number` whose model `t` trained on, if any."""
-    continued = t.user_attrs.get("continues")
+    continued = t.user_attrs.get(CONTINUES_ATTR)
     return (
         continued if continued in by_number and continued < t.user_attrs[TRIALS_ATTR][0] else None
     )
@@ -244,7 +251,7 @@ def _observation(members: list[tuple[FrozenTrial, FrozenTrial, list[int]]]) -> F
     root = members[0][0]
     trials = [last for _, last, _ in members]
     attrs = dict(root.user_attrs)
-    for key in ("train_seconds", "epochs_run"):
+    for key in (TRAIN_SECONDS_ATTR, EPOCHS_RUN_ATTR):
         found = [t.user_attrs[key] for t in trials if t.user_attrs.get(key) is not None]
         if found:
             attrs[key] = float(np.mean(found))
@@ -263,15 +270,15 @@ def chance_accuracy(study: optuna.Study, n_classes: int | None = None) -> float 
     known for the dataset; None when unknown."""
     if n_classes is None:
         recorded = [
-            t.user_attrs["n_classes"]
+            t.user_attrs[N_CLASSES_ATTR]
             for t in study.get_trials(deepcopy=False)
-            if "n_classes" in t.user_attrs
+            if N_CLASSES_ATTR in t.user_attrs
         ]
         dataset = study.user_attrs.get(CONFIG_ATTR, {}).get("dataset")
         n_classes = (
             max(recorded)
             if recorded
-            else study.user_attrs.get("n_classes", KNOWN_CLASSES.get(dataset))
+            else study.user_attrs.get(N_CLASSES_ATTR, KNOWN_CLASSES.get(dataset))
         )
     return None if not n_classes else 1.0 / n_classes
 
@@ -404,8 +411,10 @@ def _group(
     label: str, trials: list[FrozenTrial], value: Any, pruned: int, chance: float | None
 ) -> Group:
     accuracy = np.array([t.value for t in trials])
-    seconds = [t.user_attrs["train_seconds"] for t in trials if "train_seconds" in t.user_attrs]
-    epochs = [t.user_attrs["epochs_run"] for t in trials if t.user_attrs.get("epochs_run")]
+    seconds = [
+        t.user_attrs[TRAIN_SECONDS_ATTR] for t in trials if TRAIN_SECONDS_ATTR in t.user_attrs
+    ]
+    epochs = [t.user_attrs[EPOCHS_RUN_ATTR] for t in trials if t.user_attrs.get(EPOCHS_RUN_ATTR)]
     return Group(
         label=label,
         trials=len(trials),

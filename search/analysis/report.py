@@ -24,7 +24,6 @@ from errors import UsageError
 from search.analysis.evaluations import stored_evaluations
 from search.analysis.importance import (
     MIN_TRIALS,
-    TRIALS_ATTR,
     Explanation,
     analysis_trials,
     explain,
@@ -33,6 +32,7 @@ from search.analysis.importance import (
 )
 from search.config import SearchConfig
 from search.study import load_study, stored_config
+from search.vocabulary import EPOCHS_RUN_ATTR, N_PARAMS_ATTR, TRAIN_SECONDS_ATTR, TRIALS_ATTR
 from spaces.dimensions import format_value
 from storage import open_storage
 from storage.writable import can_write_in
@@ -175,7 +175,7 @@ def _accuracy_copy(study: optuna.Study, with_pruned: bool) -> optuna.Study:
 def _summary(study: optuna.Study, config: SearchConfig) -> Section:
     trials = study.get_trials(deepcopy=False)
     states = Counter(t.state.name.lower() for t in trials)
-    seconds = sum(t.user_attrs.get("train_seconds", 0) for t in trials)
+    seconds = sum(t.user_attrs.get(TRAIN_SECONDS_ATTR, 0) for t in trials)
     sets = ", ".join(config.sets) or "none"
     rows = [
         ["dataset", config.dataset],
@@ -201,8 +201,8 @@ def _best(study: optuna.Study, config: SearchConfig, complete: list) -> Section:
     params = sorted({name for t in best for name in t.params})
     fields: list[tuple[str, Callable[[FrozenTrial], Any]]] = [
         *((name, lambda t, i=i: t.values[i]) for i, name in enumerate(config.objectives)),
-        ("n_params", lambda t: t.user_attrs.get("n_params", "-")),
-        ("epochs", lambda t: t.user_attrs.get("epochs_run", "-")),
+        ("n_params", lambda t: t.user_attrs.get(N_PARAMS_ATTR, "-")),
+        ("epochs", lambda t: t.user_attrs.get(EPOCHS_RUN_ATTR, "-")),
         *((name, lambda t, name=name: t.params.get(name, "-")) for name in params),
     ]
     rows = [[name, *(format_value(get(t)) for t in best)] for name, get in fields]
