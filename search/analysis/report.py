@@ -22,14 +22,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from errors import UsageError
 from search.analysis.evaluations import stored_evaluations
-from search.analysis.importance import (
-    MIN_TRIALS,
-    Explanation,
-    analysis_trials,
-    explain,
-    make_evaluator,
-    used_trials_text,
-)
+from search.analysis.importance import MIN_TRIALS, Explanation, explain, make_evaluator
+from search.analysis.observations import analysis_trials
+from search.analysis.sentences import used_trials_text
 from search.config import SearchConfig
 from search.study import load_study, stored_config
 from search.vocabulary import EPOCHS_RUN_ATTR, N_PARAMS_ATTR, TRAIN_SECONDS_ATTR, TRIALS_ATTR

@@ -7,7 +7,8 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from errors import UsageError
-from search.analysis.importance import MIN_TRIALS, NOT_USED, explain
+from search.analysis.effects import NOT_USED
+from search.analysis.importance import MIN_TRIALS, explain
 from search.config import SearchConfig
 from search.study import CONFIG_ATTR
 from testing.synthetic import build_study
