@@ -25,6 +25,8 @@ from search.analysis.observations import (
 from search.analysis.sentences import conclusions, notes, with_pruning_note
 from search.registry import EVALUATORS, choose
 from search.study import load_study
+from search.vocabulary import CONFIG_ATTR
+from spaces import conditions
 from storage import open_storage
 
 MIN_TRIALS = 10
@@ -69,7 +71,7 @@ def explain(
     Uses completed trials; with `with_pruned`, pruned trials too, valued at the last accuracy
     they reported (which favours settings that learn fast). Repeated configurations count once.
     `n_classes` sets chance accuracy (default: the trials' `n_classes` user attr, else the
-    dataset's known class count). Raises UsageError below MIN_TRIALS.
+    class count its source declares). Raises UsageError below MIN_TRIALS.
     """
     trials = analysis_trials(study, with_pruned)
     pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
@@ -82,6 +84,7 @@ def explain(
     importances = {k: v for k, v in importances.items() if k not in fixed}
     left_out = sorted(set(distributions) - set(importances) - set(fixed))
     chance = chance_accuracy(study, n_classes)
+    conditional = conditions(study.user_attrs.get(CONFIG_ATTR, {}).get("space"))
     stopped = [] if with_pruned else pruned
     effects = [
         with_pruning_note(
@@ -102,7 +105,9 @@ def explain(
         conclusions=conclusions(effects, evaluator, len(observations), chance),
         fixed=fixed,
         left_out=left_out,
-        notes=notes(evaluator, len(trials), len(observations), left_out, importances, merged),
+        notes=notes(
+            evaluator, len(trials), len(observations), left_out, importances, merged, conditional
+        ),
         observations=len(observations),
         merged=merged,
         chance_accuracy=chance,

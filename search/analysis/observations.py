@@ -16,6 +16,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from search.data import class_count
 from search.vocabulary import (
     CONFIG_ATTR,
     CONTINUES_ATTR,
@@ -25,12 +26,6 @@ from search.vocabulary import (
     TRAIN_SECONDS_ATTR,
     TRIALS_ATTR,
 )
-
-# Classes of the built-in ten-class sources, for studies whose trials do not record `n_classes`.
-KNOWN_CLASSES = {
-    name: 10
-    for name in ("digits", "mnist", "fashion_mnist", "cifar10", "notmnist", "notmnist_large")
-}
 
 
 def analysis_trials(study: optuna.Study, with_pruned: bool) -> list[FrozenTrial]:
@@ -116,7 +111,7 @@ def _observation(members: list[tuple[FrozenTrial, FrozenTrial, list[int]]]) -> F
 
 def chance_accuracy(study: optuna.Study, n_classes: int | None = None) -> float | None:
     """1 / the number of classes: given, recorded by the trials (`n_classes`) or the study, or
-    known for the dataset; None when unknown."""
+    declared by the dataset's source; None when unknown."""
     if n_classes is None:
         recorded = [
             t.user_attrs[N_CLASSES_ATTR]
@@ -127,6 +122,6 @@ def chance_accuracy(study: optuna.Study, n_classes: int | None = None) -> float 
         n_classes = (
             max(recorded)
             if recorded
-            else study.user_attrs.get(N_CLASSES_ATTR, KNOWN_CLASSES.get(dataset))
+            else study.user_attrs.get(N_CLASSES_ATTR, class_count(dataset))
         )
     return None if not n_classes else 1.0 / n_classes

@@ -56,8 +56,10 @@ def notes(
     left_out: list[str],
     importances: Mapping[str, float],
     merged: list[list[int]],
+    conditional: Mapping[str, str],
 ) -> list[str]:
-    """How far the ranking and effects can be trusted, and what the evaluator left out."""
+    """How far the ranking and effects can be trusted, what the evaluator left out, and how it
+    rated the dimensions that exist only under a condition (`conditional`, from the space)."""
     found = []
     if n_observations < SOLID_TRIALS:
         found.append(
@@ -78,11 +80,12 @@ def notes(
             f"{evaluator} needs dimensions present in every trial, so it leaves out "
             f"{', '.join(left_out)} (conditional); --evaluator ped-anova rates them too"
         )
-    if "dense_units" in importances:
-        found.append(
-            f"dense_units exists only when n_dense > 0; {evaluator} rates it on the trials "
-            "that have it, and its effects table shows the others as 'not used'"
-        )
+    found += [
+        f"{name} exists only when {condition}; {evaluator} rates it on the trials "
+        "that have it, and its effects table shows the others as 'not used'"
+        for name, condition in conditional.items()
+        if name in importances
+    ]
     return found
 
 
