@@ -52,6 +52,10 @@ MODEL_ARTIFACT_ATTR = "model_artifact_id"
 CURVE_ARTIFACT_ATTR = "curve_artifact_id"
 ARTIFACT_ERROR_ATTR = "artifact_error"
 
+# User attrs of the observations `importance` and `report` assemble from trials (never stored).
+TRIALS_ATTR = "merged_trials"  # the trial numbers behind one observation
+PRUNED_ATTR = "pruned"  # an observation made only of pruned trials
+
 ACTIVE = (TrialState.RUNNING, TrialState.WAITING)
 
 

@@ -1,6 +1,7 @@
 """Search spaces: each turns an Optuna trial into a `Spec`; `build_model` turns a spec into Keras.
 
-Public names: `get_space`, `SPACES`, `reference_params`, `parse_sets`, `Bounds`, `Spec`.
+Public names: `get_space`, `SPACES`, `reference_params`, `conditions`, `parse_sets`, `Bounds`,
+`Spec`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "ModelSpec",
     "Spec",
     "TrainSpec",
+    "conditions",
     "describe_spaces",
     "get_space",
     "parse_sets",
@@ -46,6 +48,13 @@ def get_space(name: str) -> ModuleType:
 def reference_params(space: ModuleType) -> dict:
     """The space's reference values: the seed lab's model, which `sweep` varies one at a time."""
     return {d.name: d.reference for d in space.DIMENSIONS}
+
+
+def conditions(space: str | None) -> dict[str, str]:
+    """The conditional dimensions of the space named `space`, each with the condition under
+    which a trial has it (`only_when`); none for an unknown space."""
+    module = SPACES.get(space)
+    return {d.name: d.only_when for d in module.DIMENSIONS if d.only_when} if module else {}
 
 
 def reference_spec(space: ModuleType) -> Spec:

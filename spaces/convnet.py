@@ -58,6 +58,7 @@ MODEL_DIMENSIONS = (
         integer=True,
         help="units per dense layer (only when n_dense > 0)",
         searched="64..512",
+        only_when="n_dense > 0",
     ),
     Dimension("dropout", 0.0, low=0.0, high=0.5, help="after each pool and dense layer"),
     Dimension("batch_norm", False, choices=(False, True), help="after each conv layer"),

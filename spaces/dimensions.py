@@ -29,6 +29,9 @@ class Dimension:
     # The part of the range a default search spends its trials on, in `--set` syntax: the values
     # that train in a few epochs. `--set` (or `--full-ranges`) reaches the rest of the range.
     searched: str | None = None
+    # A conditional dimension exists only in the trials where this holds ("n_dense > 0"); the
+    # others lack it, so importance rates it on the trials that have it.
+    only_when: str = ""
 
     @property
     def is_range(self) -> bool:

@@ -8,7 +8,8 @@ import optuna
 from optuna.trial import TrialState
 
 from errors import UsageError
-from search.study import CONFIG_ATTR, load_study
+from search.study import load_study
+from search.vocabulary import CONFIG_ATTR, N_PARAMS_ATTR, SECONDS_PER_EPOCH_ATTR
 from storage import open_storage
 
 
@@ -37,6 +38,6 @@ def study_row(study: optuna.Study) -> dict[str, Any]:
         "failed": sum(t.state == TrialState.FAIL for t in trials),
         "best_trial": best.number if best else None,
         "best_accuracy": best.values[0] if best else None,
-        "n_params": attrs.get("n_params"),
-        "seconds_per_epoch": attrs.get("seconds_per_epoch"),
+        "n_params": attrs.get(N_PARAMS_ATTR),
+        "seconds_per_epoch": attrs.get(SECONDS_PER_EPOCH_ATTR),
     }

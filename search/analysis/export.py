@@ -16,8 +16,8 @@ from optuna.trial import FrozenTrial
 
 from errors import UsageError
 from search.analysis.evaluations import choose_trial
-from search.artifacts import MODEL_ARTIFACT_ATTR
 from search.study import load_study
+from search.vocabulary import MODEL_ARTIFACT_ATTR
 from storage import open_storage
 from storage.writable import can_write_in
 

@@ -9,8 +9,15 @@ from optuna.trial import FrozenTrial, TrialState
 
 from errors import UsageError
 from search.analysis.export import saved_model_path
-from search.run.budget import CONTINUES_ATTR
-from search.study import CONFIG_ATTR, best_completed, load_study
+from search.study import best_completed, load_study
+from search.vocabulary import (
+    CONFIG_ATTR,
+    CONTINUES_ATTR,
+    DEVICE_ATTR,
+    EPOCHS_RUN_ATTR,
+    N_PARAMS_ATTR,
+    TRAIN_SECONDS_ATTR,
+)
 from storage import open_storage
 
 
@@ -69,9 +76,9 @@ def trial_row(trial: FrozenTrial, objectives: list[str]) -> dict[str, Any]:
         "number": trial.number,
         "values": dict(zip(objectives, trial.values, strict=True)),
         "params": trial.params,
-        "n_params": attrs.get("n_params"),
-        "train_seconds": attrs.get("train_seconds"),
-        "epochs_run": attrs.get("epochs_run"),
-        "device": attrs.get("device"),
+        "n_params": attrs.get(N_PARAMS_ATTR),
+        "train_seconds": attrs.get(TRAIN_SECONDS_ATTR),
+        "epochs_run": attrs.get(EPOCHS_RUN_ATTR),
+        "device": attrs.get(DEVICE_ATTR),
         "continues": attrs.get(CONTINUES_ATTR),  # the trial whose model this one trained on
     }

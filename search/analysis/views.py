@@ -90,7 +90,7 @@ def _trial_lines(row: dict[str, Any]) -> list[str]:
 
 
 def explanation_view(explanation: Any, top: int) -> list[RenderableType]:
-    from search.analysis.importance import used_trials_text
+    from search.analysis.sentences import used_trials_text
 
     lines: list[RenderableType] = [
         f"[bold]{explanation.study}[/]: importance for accuracy by {explanation.evaluator}, "

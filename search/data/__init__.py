@@ -1,7 +1,7 @@
 """Dataset sources behind one registry: `load(name, **options) -> Dataset`.
 
 Public names: `load`, `SOURCES`, `canonical_name`, `check_options`, `describe_sources`,
-`Dataset`, `Split`, `split_validation`.
+`class_count`, `Dataset`, `Split`, `split_validation`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "Split",
     "canonical_name",
     "check_options",
+    "class_count",
     "describe_sources",
     "load",
     "split_validation",
@@ -69,6 +70,14 @@ def load(name: str, **options: Any) -> Dataset:
     if name.startswith(folder.PREFIX):
         return folder.load(name[len(folder.PREFIX) :], **given)
     return SOURCES[name].load(**given)
+
+
+def class_count(name: str | None) -> int | None:
+    """How many classes the source `name` declares (its CLASS_NAMES); None for a folder, whose
+    subfolders decide, and for a name the registry does not know. Loads nothing."""
+    source = SOURCES.get(ALIASES.get(name, name))
+    names = getattr(source, "CLASS_NAMES", None)
+    return len(names) if names else None
 
 
 def describe_sources() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from search.data.dataset import Dataset
 NAME = "digits"
 DESCRIPTION = "scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes), bundled"
 TEST_FRACTION = 0.2
+CLASS_NAMES = tuple(str(c) for c in range(10))
 
 
 def locate() -> str:
@@ -29,4 +30,4 @@ def load() -> Dataset:
         stratify=bunch.target,
         random_state=0,
     )
-    return Dataset(NAME, x_train, y_train, x_test, y_test, tuple(str(c) for c in range(10)))
+    return Dataset(NAME, x_train, y_train, x_test, y_test, CLASS_NAMES)

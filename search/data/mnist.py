@@ -13,6 +13,7 @@ from search.data.files import download, first_existing, keras_datasets_dir
 NAME = "mnist"
 DESCRIPTION = "MNIST handwritten digits, 28x28 grayscale, 60k+10k (Keras)"
 FILE = "mnist.npz"
+CLASS_NAMES = tuple(str(c) for c in range(10))
 
 
 def locate() -> str | None:
@@ -38,7 +39,7 @@ def load() -> Dataset:
         y_train.astype(np.int64),
         x_test[..., None].astype(np.uint8),
         y_test.astype(np.int64),
-        tuple(str(c) for c in range(10)),
+        CLASS_NAMES,
     )
 
 

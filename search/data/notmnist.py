@@ -28,6 +28,7 @@ class NotMnist:
     archive: str
     DESCRIPTION: str
     OPTIONS: tuple[str, ...] = ("image_size", "color", "data_dir")
+    CLASS_NAMES: tuple[str, ...] = tuple("ABCDEFGHIJ")  # one folder of images per letter
 
     @property
     def tarball(self) -> str:

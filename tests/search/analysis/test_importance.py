@@ -7,7 +7,8 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from errors import UsageError
-from search.analysis.importance import MIN_TRIALS, NOT_USED, explain
+from search.analysis.effects import NOT_USED
+from search.analysis.importance import MIN_TRIALS, explain
 from search.config import SearchConfig
 from search.study import CONFIG_ATTR
 from testing.synthetic import build_study
@@ -34,6 +35,17 @@ def test_ped_anova_rates_the_conditional_dimension_and_fanova_says_it_leaves_it_
     fanova = explain(study, "fanova")
     assert "dense_units" not in fanova.importances and fanova.left_out == ["dense_units"]
     assert "leaves out dense_units" in fanova.notes[0]
+
+
+def test_the_note_on_a_conditional_dimension_follows_the_study_space():
+    study = build_study(n=40)
+    assert any(
+        note.startswith("dense_units exists only when n_dense > 0; ped-anova rates it")
+        for note in explain(study).notes
+    )
+    mlp = SearchConfig("digits", study_name="synthetic", space="mlp")
+    study.set_user_attr(CONFIG_ATTR, mlp.to_attrs())  # its dense_units is always there
+    assert not any("exists only when" in note for note in explain(study).notes)
 
 
 def test_effects_group_by_value_and_count_trials_without_the_conditional_dimension():

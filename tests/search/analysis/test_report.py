@@ -5,7 +5,7 @@ import re
 import pytest
 
 from errors import UsageError
-from search.analysis import report
+from search.analysis import report_curves, report_markdown, report_sections
 from search.analysis.evaluations import EVALUATION_PREFIX
 from search.analysis.report import check_out_path, write_report
 from testing.synthetic import build_study, evaluation
@@ -96,7 +96,7 @@ def test_learning_curves_keep_trial_numbers_and_add_pruned_curves_on_request(
 ):
     page = write_report("synthetic", pruned_study, str(tmp_path / "r.html")).read_text()
     names = [t["name"] for t in traces(page, "learning_curves")]
-    assert len(names) == report.TOP_CURVES and "trial 0" in names
+    assert len(names) == report_curves.TOP_CURVES and "trial 0" in names
     assert not {"trial 40", "trial 41", "trial 42"} & set(names)
     assert "3 pruned trials are left out: --with-pruned draws them" in page
 
@@ -105,7 +105,7 @@ def test_learning_curves_keep_trial_numbers_and_add_pruned_curves_on_request(
     ).read_text()
     curves = traces(page, "learning_curves")
     pruned = [c for c in curves if c["name"] in {"trial 40", "trial 41", "trial 42"}]
-    assert len(curves) == report.TOP_CURVES + 3 and len(pruned) == 3
+    assert len(curves) == report_curves.TOP_CURVES + 3 and len(pruned) == 3
     assert all(c["line"]["dash"] == "dot" for c in pruned)
     assert "from 43 trials (completed, and pruned ones" in page
 
@@ -127,7 +127,7 @@ def test_tables_have_real_headers_and_a_shaded_confusion_matrix(stored, tmp_path
 
 
 def test_only_the_most_important_dimensions_get_effects_tables(stored, tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "TOP_EFFECTS", 2)
+    monkeypatch.setattr(report_sections, "TOP_EFFECTS", 2)
     page = write_report("synthetic", stored, str(tmp_path / "r.html")).read_text()
     effects = page.split("<h2>Effects and conclusions</h2>")[1].split("<h2>")[0]
     assert len(re.findall(r"<h3>(\w+) \(", effects)) == 2
@@ -167,13 +167,13 @@ def test_markdown_plots_tick_labels_do_not_overlap(kind):
 
     study = build_study(n=40)
     params = ["n_conv", "learning_rate", "dense_units", "pool", "n_dense"]
-    with matplotlib.rc_context({"figure.figsize": report.PNG_FIGSIZE}):
+    with matplotlib.rc_context({"figure.figsize": report_markdown.PNG_FIGSIZE}):
         if kind == "slice":
             optuna.visualization.matplotlib.plot_slice(study, params=params[:3])
         else:
             optuna.visualization.matplotlib.plot_parallel_coordinate(study, params=params)
         figure = plt.gcf()
-        report.readable_ticks(figure)
+        report_markdown.readable_ticks(figure)
         boxes = drawn_tick_labels(figure)
         plt.close("all")
     assert len(boxes) >= 6
