@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from cli import app
 from errors import UsageError
 from search.analysis.compare import compare_studies
-from search.study import CONFIG_ATTR
+from search.vocabulary import CONFIG_ATTR
 
 
 def make_study(url, name, space, results):

@@ -10,7 +10,7 @@ from errors import UsageError
 from search.analysis.effects import NOT_USED
 from search.analysis.importance import MIN_TRIALS, explain
 from search.config import SearchConfig
-from search.study import CONFIG_ATTR
+from search.vocabulary import CONFIG_ATTR
 from testing.synthetic import build_study
 
 

@@ -4,7 +4,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.analysis.summary import list_studies
-from search.study import CONFIG_ATTR
+from search.vocabulary import CONFIG_ATTR
 
 
 def test_the_studies_list_counts_states_and_picks_the_best_by_each_studys_direction(tmp_path):
