@@ -13,6 +13,7 @@ import optuna
 
 from errors import CnnsearchError, StorageUnreachable, UsageError
 from storage.artifacts import DEFAULT_ARTIFACTS, open_artifact_store
+from storage.experimental import accept_experimental_features
 from storage.journal import open_journal_file, open_redis
 from storage.masking import mask_password, refuse_unencoded_at
 from storage.proxy import open_grpc
@@ -67,6 +68,9 @@ def open_storage(url: str, read_only: bool = False) -> optuna.storages.BaseStora
             (a mistyped path is an error, not a new empty database) and SQLite opens it
             read-only; no heartbeat is set up.
 
+    Optuna's warnings that the features cnnsearch relies on are experimental are silenced for
+    the rest of the process (`storage.experimental`).
+
     Raises:
         UsageError: an unsupported or malformed URL (a server URL whose user name or password
             holds an unencoded `@` among them), a bad `$CNNSEARCH_HEARTBEAT_SECONDS`, no
@@ -87,6 +91,7 @@ def open_storage(url: str, read_only: bool = False) -> optuna.storages.BaseStora
         )
     if scheme not in FILE_SCHEMES:
         refuse_unencoded_at(url)
+    accept_experimental_features()
     try:
         return opener(url, read_only)
     except CnnsearchError:

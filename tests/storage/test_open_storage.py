@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -283,3 +284,14 @@ def test_a_percent_encoded_at_in_a_password_opens_the_database(kind):
         storage.engine.dispose()
     finally:
         drop()
+
+
+def test_opening_a_storage_quiets_only_the_experimental_features_cnnsearch_relies_on(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        open_storage(f"journal://{tmp_path / 'study.log'}")
+        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+        warnings.warn(
+            "NewSampler is experimental", optuna.exceptions.ExperimentalWarning, stacklevel=1
+        )
+    assert [str(w.message) for w in caught] == ["NewSampler is experimental"]
