@@ -4,9 +4,13 @@ come from the registries in search.registry, so the CLI, the config checks and t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import signal
+import threading
 import warnings
+from collections.abc import Iterator
 from enum import Enum
 from typing import Annotated
 
@@ -35,7 +39,7 @@ def command(*args, **kwargs):
         @functools.wraps(fn)
         def run(*a, **k):
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), _sigterm_as_ctrl_c():
                     warnings.showwarning = _show_warning
                     return fn(*a, **k)
             except CnnsearchError as e:
@@ -51,6 +55,24 @@ def command(*args, **kwargs):
         return app.command(*args, **kwargs)(run)
 
     return register
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the run) ends a command as Ctrl-C does, with the one
+    `interrupted` line and exit 130, wherever it lands: Python's default would end the process
+    without a word, as it did between the loading of the data and the first trial. Where a
+    stop must wait for a safe point, `stop_requests` takes both signals over. Only the main
+    thread takes signals, and one ignored by whoever started the process stays ignored."""
+    ignored = signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    if ignored or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 _default_showwarning = warnings.showwarning

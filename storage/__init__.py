@@ -13,8 +13,9 @@ import optuna
 
 from errors import CnnsearchError, StorageUnreachable, UsageError
 from storage.artifacts import DEFAULT_ARTIFACTS, open_artifact_store
+from storage.experimental import accept_experimental_features
 from storage.journal import open_journal_file, open_redis
-from storage.masking import mask_password
+from storage.masking import mask_password, refuse_unencoded_at
 from storage.proxy import open_grpc
 from storage.settings import CONNECT_SECONDS, MAX_RETRY, grace_seconds, heartbeat_seconds
 from storage.sqlite_file import reader_for
@@ -33,6 +34,7 @@ def open_sql(url: str, read_only: bool) -> optuna.storages.BaseStorage:
     return open_rdb(url, read_only)
 
 
+FILE_SCHEMES = ("sqlite", "journal")  # a path follows `://`, where an '@' is a plain character
 OPENERS: dict[str, Callable[[str, bool], optuna.storages.BaseStorage]] = {
     "sqlite": open_sql,
     "postgresql": open_sql,
@@ -66,8 +68,12 @@ def open_storage(url: str, read_only: bool = False) -> optuna.storages.BaseStora
             (a mistyped path is an error, not a new empty database) and SQLite opens it
             read-only; no heartbeat is set up.
 
+    Optuna's warnings that the features cnnsearch relies on are experimental are silenced for
+    the rest of the process (`storage.experimental`).
+
     Raises:
-        UsageError: an unsupported or malformed URL, a bad `$CNNSEARCH_HEARTBEAT_SECONDS`, no
+        UsageError: an unsupported or malformed URL (a server URL whose user name or password
+            holds an unencoded `@` among them), a bad `$CNNSEARCH_HEARTBEAT_SECONDS`, no
             database at a read-only SQLite or journal path.
         RunError: the storage cannot be reached, answers nothing within seconds, or is a file
             that is damaged or cannot be written; one line, the password masked.
@@ -83,6 +89,9 @@ def open_storage(url: str, read_only: bool = False) -> optuna.storages.BaseStora
             "postgresql+psycopg://USER:PASSWORD@HOST/DB, mysql+pymysql://USER:PASSWORD@HOST/DB, "
             "journal:///PATH, redis://HOST:PORT or grpc://HOST:PORT"
         )
+    if scheme not in FILE_SCHEMES:
+        refuse_unencoded_at(url)
+    accept_experimental_features()
     try:
         return opener(url, read_only)
     except CnnsearchError:

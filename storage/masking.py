@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from errors import UsageError
+
 MASK = "***"
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]*")
 SECRET_VALUE = re.compile(
@@ -36,3 +38,19 @@ def mask_url(url: str) -> str:
         return url  # no password, or an '@' in a path (journal:///a@b.log)
     user = userinfo.split(":", 1)[0]
     return f"{scheme}://{user}:{MASK}@{location}"
+
+
+def refuse_unencoded_at(url: str) -> None:
+    """A UsageError when the part of a server's `url` after `://` holds more than one `@`.
+
+    A driver ends the password at its first `@` and takes the rest for the host, so its own
+    error ("failed to resolve host 'ss@127.0.0.1'") would print the password's tail, which no
+    mask can find in the driver's words. The URL is refused before any connection is made.
+    """
+    rest = url.partition("://")[2]
+    if rest.count("@") > 1:
+        raise UsageError(
+            f"storage URL {mask_password(url)} holds more than one '@': percent-encode an '@' "
+            "in the user name or password as %40 (a password pa@ss becomes pa%40ss); a driver "
+            "would take what follows the first '@' for the host"
+        )

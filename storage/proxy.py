@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import optuna
 
@@ -17,9 +16,7 @@ def open_grpc(url: str, read_only: bool = False) -> optuna.storages.GrpcStorageP
     match = re.fullmatch(r"grpc://([^:/]+):(\d+)/?", url)
     if not match:
         raise UsageError(f"grpc storage URL must be grpc://HOST:PORT, got {url!r}")
-    with warnings.catch_warnings():  # "experimental" since Optuna 4.2; we rely on it
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        proxy = optuna.storages.GrpcStorageProxy(host=match[1], port=int(match[2]))
+    proxy = optuna.storages.GrpcStorageProxy(host=match[1], port=int(match[2]))
     try:
         proxy.wait_server_ready(timeout=CONNECT_SECONDS)
     except ConnectionError:

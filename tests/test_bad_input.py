@@ -194,6 +194,35 @@ def test_a_corrupt_dataset_file_exits_1_and_creates_no_study(
     assert optuna.get_all_study_summaries(open_storage(sqlite_url)) == []
 
 
+EVERY_STORAGE_COMMAND = [
+    ["optimize", "digits", *TINY],
+    ["worker", "s"],
+    ["studies"],
+    ["best", "s"],
+    ["importance", "s"],
+    ["report", "s", "--out", "r.html"],
+    ["evaluate", "s"],
+    ["export", "s", "--out", "s.keras"],
+    ["compare", "s", "t"],
+    ["sweep", "digits", "--vary", "n_conv=1..2", "--repeats", "1", "--epochs", "1"],
+    ["dashboard"],
+    ["storage-proxy"],
+]
+
+
+@pytest.mark.parametrize("command", EVERY_STORAGE_COMMAND, ids=lambda c: c[0])
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_a_password_with_an_unencoded_at_exits_2_before_connecting(monkeypatch, command, given):
+    # psycopg would print "failed to resolve host 'ss@127.0.0.1'": the password's tail
+    url = "postgresql+psycopg://u:pa@ss@127.0.0.1/test"
+    monkeypatch.setenv("CNNSEARCH_STORAGE", url)
+    args = [*command, "--storage", url] if given == "option" else command
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "percent-encode an '@' in the user name or password as %40" in result.output
+    assert "ss@" not in result.output and "resolve host" not in result.output
+
+
 def test_unreachable_database_exits_1_with_the_password_masked():
     check(
         ["studies", "--storage", "postgresql+psycopg://u:secret@127.0.0.1:1/db"],

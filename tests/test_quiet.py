@@ -108,3 +108,24 @@ def test_a_first_search_prints_no_tensorflow_line(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 of 1 trials finished" in result.stdout
     assert log_lines(result.stderr) == []
+
+
+@pytest.mark.slow
+def test_a_search_on_a_journal_storage_prints_no_experimental_warning(tmp_path):
+    # Optuna calls the journal's heartbeat retries experimental; cnnsearch chose them knowingly
+    sets = [arg for s in SMALL_MODEL for arg in ("--set", s)]
+    result = subprocess.run(
+        [
+            *(sys.executable, "cli.py", "optimize", "digits", "--trials", "1", "--epochs", "1"),
+            *("--train-size", "200", "--gpus", "none", *sets),
+            *("--storage", f"journal://{tmp_path / 'study.log'}"),
+            *("--artifacts", str(tmp_path / "artifacts")),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=user_environment(),
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ExperimentalWarning" not in result.stderr

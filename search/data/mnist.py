@@ -44,12 +44,18 @@ def load() -> Dataset:
 
 
 def read_npz(path: str) -> tuple[np.ndarray, ...]:
-    """The four arrays of Keras' `mnist.npz`, or a RunError saying to delete a broken file."""
+    """The four arrays of Keras' `mnist.npz`, or a RunError saying to delete a broken file.
+
+    NumPy's own words are not passed on: for a file that is no archive it advises loading it
+    "unsafely using `allow_pickle=`", the opposite of the fix.
+    """
     try:
         with np.load(path, allow_pickle=False) as f:
             return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise RunError(
-            f"cannot read MNIST from {path} ({type(e).__name__}: {e}); delete it so that it is "
-            "downloaded again"
-        ) from None
+    except OSError as e:  # not BadZipFile, which is no OSError
+        problem = e.strerror or str(e)
+    except (ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        problem = "it is not Keras' MNIST archive (damaged, or cut short while downloading)"
+    raise RunError(
+        f"cannot read MNIST from {path}: {problem}; delete it so that it is downloaded again"
+    )

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from errors import RunError, UsageError
 from storage import mask_password, open_artifact_store, open_storage
+from tests.storage.conftest import server_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -234,3 +236,62 @@ def test_an_unwritable_cache_folder_is_one_line_naming_it(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"cannot write the decoded-image cache {cache}/cache")
     assert "CNNSEARCH_CACHE" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://u:pa@ss@127.0.0.1/test",
+        "mysql+pymysql://u:pa@ss@127.0.0.1:3306/test",
+        "mysql+pymysql://u:p/a@s/s@127.0.0.1/test",
+        "redis://:pa@ss@127.0.0.1:6379/0",
+    ],
+)
+def test_a_password_with_an_unencoded_at_is_refused_before_connecting(url):
+    # The drivers would name the host they tried, 'ss@127.0.0.1', in their own error.
+    with pytest.raises(UsageError, match="percent-encode an '@'.*pa%40ss") as refused:
+        open_storage(url)
+    assert "ss@" not in str(refused.value) and "s/s" not in str(refused.value)
+
+
+@pytest.mark.parametrize("scheme", ["sqlite:///", "journal://"])
+def test_an_at_in_a_file_path_is_no_password(tmp_path, scheme):
+    folder = tmp_path / "a@b@c"
+    folder.mkdir()
+    open_storage(f"{scheme}{folder / 'study.db'}")
+    assert (folder / "study.db").exists()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_a_percent_encoded_at_in_a_password_opens_the_database(kind):
+    url, drop = server_database(kind)
+    try:
+        user = "cns_at"
+        if kind == "mysql":
+            import pymysql
+
+            admin = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
+            database = url.rsplit("/", 1)[1]
+            admin.cursor().execute(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY 'pa@ss'")
+            admin.cursor().execute(f"GRANT ALL ON {database}.* TO '{user}'@'%'")
+            url = url.replace("root@", f"{user}:pa%40ss@")
+        else:  # the local server trusts 127.0.0.1: any password is taken
+            url = url.replace("postgres@", "postgres:pa%40ss@")
+        storage = open_storage(url)
+        optuna.create_study(study_name="s", storage=storage)
+        assert [s.study_name for s in optuna.get_all_study_summaries(storage)] == ["s"]
+        storage.engine.dispose()
+    finally:
+        drop()
+
+
+def test_opening_a_storage_quiets_only_the_experimental_features_cnnsearch_relies_on(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        open_storage(f"journal://{tmp_path / 'study.log'}")
+        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+        warnings.warn(
+            "NewSampler is experimental", optuna.exceptions.ExperimentalWarning, stacklevel=1
+        )
+    assert [str(w.message) for w in caught] == ["NewSampler is experimental"]

@@ -60,6 +60,16 @@ def test_a_corrupt_mnist_npz_is_a_run_error_saying_to_delete_it(keras_home, cont
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("content", [b"not a zip file", b"\x93NUMPY truncated"])
+def test_a_corrupt_mnist_npz_says_what_is_wrong_not_numpys_advice(keras_home, content):
+    # NumPy reads a file that is no archive as a pickle, and advises `allow_pickle=`
+    (keras_home / "datasets" / "mnist.npz").write_bytes(content)
+    with pytest.raises(RunError) as info:
+        data.load("mnist")
+    assert "it is not Keras' MNIST archive" in str(info.value)
+    assert "pickle" not in str(info.value)
+
+
 def test_an_npz_without_the_mnist_arrays_is_a_run_error(keras_home):
     np.savez(keras_home / "datasets" / "mnist.npz", x=np.zeros(3))
     with pytest.raises(RunError, match="cannot read MNIST"):

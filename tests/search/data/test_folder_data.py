@@ -230,3 +230,22 @@ def test_an_interrupt_while_decoding_prints_one_line_and_leaves_no_process(tmp_p
     while any(running(pid) for pid in pool) and time.monotonic() < end:
         time.sleep(0.2)
     assert pool and not [pid for pid in pool if running(pid)]
+
+
+@pytest.mark.slow
+def test_a_sigterm_just_after_decoding_stops_the_command_with_its_one_line(tmp_path):
+    root = write_image_folder(tmp_path / "f", {"a": 3, "b": 3})
+    command = [
+        *("optimize", f"folder:{root}", "--trials", "1", "--epochs", "1", "--gpus", "none"),
+        *("--storage", f"sqlite:///{tmp_path / 'study.db'}", "--artifacts", str(tmp_path / "a")),
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.search.data.term_after_decode", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 130, result.stderr
+    assert "interrupted: nothing is left running" in result.stderr
+    assert "Traceback" not in result.stderr
