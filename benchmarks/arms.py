@@ -102,12 +102,18 @@ def start_arm(arm: str, seed: int, lane: int, args: argparse.Namespace) -> subpr
     for name in FORWARDED:
         if getattr(args, name, None) is not None:
             command += ["--" + name.replace("_", "-"), str(getattr(args, name))]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    # lanes share a GPU: no process takes its memory up front (JAX would take 75%)
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        TF_FORCE_GPU_ALLOW_GROWTH="true",
+        XLA_PYTHON_CLIENT_PREALLOCATE="false",
+    )
     core = lane_core(lane, args.lanes)
     if core is not None:
         command = ["taskset", "-c", str(core), *command]
         env.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
-    log = open(LOGS / f"benchmark-{arm}-{seed}.log", "w")  # noqa: SIM115
+    log = open(log_path(arm, seed), "w")  # noqa: SIM115
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
     )
@@ -123,8 +129,12 @@ def read_result(process: subprocess.Popen, arm: str, seed: int) -> dict:
     for line in process.stdout.read().splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT ") :])
-    log = LOGS / f"benchmark-{arm}-{seed}.log"
-    return {"seed": seed, "error": f"exit {process.returncode}; see {log}"}
+    return {"seed": seed, "error": f"exit {process.returncode}; see {log_path(arm, seed)}"}
+
+
+def log_path(arm: str, seed: int) -> Path:
+    """An arm's log, apart from those of other benchmarks running beside this one."""
+    return LOGS / f"benchmark-{arm}-{seed}-{os.getpid()}.log"
 
 
 def run_arm(args: argparse.Namespace) -> dict:

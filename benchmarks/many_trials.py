@@ -161,9 +161,11 @@ def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
         seconds = mean_std([r["curve"][-1][0] for r in curves if r["curve"]], ".0f")
         test = mean_std([r["test"] for r in curves if r.get("test") is not None])
         trials = [len(r["curve"]) for r in curves]
+        pruned = [r["states"].get("PRUNED", 0) for r in curves if "states" in r]
         errors = [r["error"] for r in runs if "error" in r]
         rows.append(
-            f"{arm}: best val after {best}; seconds {seconds}; test {test} (trials {trials})"
+            f"{arm}: best val after {best}; seconds {seconds}; test {test} (trials {trials}"
+            + (f", pruned {pruned})" if pruned else ")")
             + (f" errors {errors}" if errors else "")
         )
     quarter_best = mean_std(cnnsearch_in_random_quarter(results))
