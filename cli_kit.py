@@ -175,6 +175,10 @@ MaxParams = Annotated[
 FullRanges = Annotated[
     bool, typer.Option(help="search the labs' full ranges, not the searched parts (`spaces`)")
 ]
+SamplerOnly = Annotated[
+    bool,
+    typer.Option(help="every trial from --sampler: no starting points, no greedy steps"),
+]
 EvaluatorOption = Annotated[
     Evaluator, typer.Option(help="importance evaluator; ped-anova rates conditional dims too")
 ]

@@ -25,6 +25,7 @@ IDENTITY = (
     "color",
     "seed",
     "full_ranges",
+    "sampler_only",
 )
 DEFAULT_TRIALS = 20  # the budget of a run without --trials and without a time limit
 
@@ -55,6 +56,8 @@ class SearchConfig:
     full_ranges: bool = False
     # Models with more parameters are pruned before training (KerasTuner's max_model_size).
     max_params: int | None = None
+    # Every trial from the sampler: no starting points, no greedy steps (a plain baseline).
+    sampler_only: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset", canonical_name(self.dataset))

@@ -37,13 +37,17 @@ class Proposer:
     Nothing is queued while a trial waits (another worker's proposal, a retry), so a run never
     leaves queued trials behind. Greedy steps need a completed trial and one objective; the
     choice is seeded by the study's seed and its trial count, so a seeded run is reproducible.
+    A `sampler_only` search queues nothing: the sampler proposes every trial.
     """
 
     def __init__(self, config: SearchConfig, n_train: int) -> None:
         self.space = get_space(config.space)
         self.bounds, self.seed, self.n_train = config.bounds, config.seed, n_train
+        self.sampler_only = config.sampler_only
 
     def __call__(self, study: optuna.Study) -> None:
+        if self.sampler_only:
+            return
         trials = study.get_trials(deepcopy=False)
         if any(t.state == TrialState.WAITING for t in trials):
             return

@@ -130,6 +130,17 @@ def test_a_greedy_step_keeps_the_best_trial_but_one_group():
     assert 2 <= steps <= 10
 
 
+def test_a_sampler_only_search_queues_neither_starts_nor_greedy_steps():
+    config = SearchConfig("digits", sampler_only=True, seed=0)
+    fresh = optuna.create_study(direction="maximize")
+    Proposer(config, 1000)(fresh)
+    assert fresh.trials == []  # no starting point
+    study = completed_convnet_study()
+    for seed in range(12):  # about half of these seeds take a greedy step without the option
+        Proposer(SearchConfig("digits", sampler_only=True, seed=seed), 1000)(study)
+    assert not study.get_trials(states=(TrialState.WAITING,))
+
+
 def test_a_seeded_greedy_choice_is_reproducible():
     first, second = completed_convnet_study(), completed_convnet_study()
     for study in (first, second):

@@ -125,6 +125,13 @@ def test_the_seed_is_part_of_a_studys_identity(sqlite_url):
         open_study(SearchConfig("digits", seed=2), storage)
 
 
+def test_sampler_only_is_part_of_a_studys_identity(sqlite_url):
+    storage = open_storage(sqlite_url)
+    open_study(SearchConfig("digits", sampler="random", sampler_only=True), storage)
+    with pytest.raises(UsageError, match="sampler_only is True in the study but False here"):
+        open_study(SearchConfig("digits", sampler="random"), storage)
+
+
 def test_of_two_processes_creating_one_study_with_different_configs_one_is_refused(sqlite_url):
     storage = open_storage(sqlite_url)
     barrier = threading.Barrier(2)

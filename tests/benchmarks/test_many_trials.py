@@ -1,0 +1,127 @@
+"""The many-trial benchmark (benchmarks/many_trials.py): its scoring on made-up curves, and every
+arm's code path on a few one-epoch trials of `digits`."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import arms, common, many_trials
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(seed: int, values: list[float | None], proposals: list | None = None) -> dict:
+    """A run's result as an arm reports it: one trial every 10 seconds."""
+    curve = [[10.0 * (i + 1), v] for i, v in enumerate(values)]
+    return {"seed": seed, "curve": curve, "proposals": proposals or [None] * len(values)}
+
+
+def test_best_after_a_number_of_trials_and_within_seconds():
+    curve = run(0, [0.5, None, 0.7, 0.6])["curve"]
+    assert many_trials.best_after(curve, 2) == 0.5  # a pruned trial adds no value
+    assert many_trials.best_after(curve, 4) == 0.7
+    assert many_trials.best_within(curve, 25) == 0.5
+    assert many_trials.best_within(curve, 5) == 0.0
+    assert many_trials.best_so_far(curve) == [0.5, 0.5, 0.7, 0.7]
+    assert many_trials.checkpoints(100) == [10, 25, 50, 100]
+
+
+def test_the_starts_are_read_off_the_cnnsearch_run():
+    result = run(1, [0.6, 0.8, 0.9], ["start: a", "start: b", "greedy: trial 1 with new depth"])
+    starts = many_trials.starts_alone(result)
+    assert starts["val"] == 0.8 and len(starts["curve"]) == 2 and starts["seed"] == 1
+
+
+def results_with(ours: list[float], random_: list[float], starts: list[float]) -> dict:
+    """Four-trial runs on seeds 0 and 1: cnnsearch, random search and cnnsearch's starts."""
+    results = {
+        "cnnsearch": [run(s, values) for s, values in enumerate(ours_curves(ours))],
+        "random": [run(s, [0.5, 0.5, 0.5, r]) for s, r in enumerate(random_)],
+    }
+    results["starts"] = [{"seed": s, "curve": [], "val": v} for s, v in enumerate(starts)]
+    return results
+
+
+def ours_curves(bests: list[float]) -> list[list[float]]:
+    return [[b - 0.01, b - 0.01, b - 0.01, b] for b in bests]
+
+
+def test_the_goals_are_met_when_cnnsearch_leads_early_and_gains_over_its_starts():
+    met, note = many_trials.verdict(results_with([0.90, 0.91], [0.85, 0.86], [0.88, 0.885]), 4)
+    assert met, note
+
+
+def test_each_goal_missed_is_named():
+    results = results_with([0.90, 0.91], [0.905, 0.91], [0.90, 0.905])
+    met, note = many_trials.verdict(results, 4)
+    assert not met
+    assert "after 1 trials below random's 4" in note
+    assert "within a quarter of random's seconds" in note
+    assert "not above random" in note
+    assert "points over the best start" in note
+
+
+def test_arms_whose_package_is_missing_are_skipped_with_a_line(monkeypatch, capsys):
+    monkeypatch.setitem(arms.REQUIRES, "optuna", "no_such_package_here")
+    assert many_trials.runnable(["cnnsearch", "optuna"]) == ["cnnsearch"]
+    assert "skipped optuna: no_such_package_here is not installed" in capsys.readouterr().out
+
+
+def test_lanes_are_pinned_to_a_core_each_only_where_there_is_one():
+    cores = len(os.sched_getaffinity(0))
+    assert arms.lane_core(0, 1) is None  # one lane: every core
+    assert arms.lane_core(0, cores + 1) is None  # more lanes than cores: unpinned
+    if cores >= 2:
+        assert arms.lane_core(1, 2) == sorted(os.sched_getaffinity(0))[1]
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_its_arms_on_digits_and_writes_plot_and_row(
+    tmp_path, monkeypatch, capsys
+):
+    results_md = tmp_path / "RESULTS.md"
+    monkeypatch.setattr(common, "RESULTS", results_md)
+    monkeypatch.setattr(many_trials, "RESULTS", results_md)
+    out = tmp_path / "many.png"
+    argv = ["many_trials", "--dataset", "digits", "--train-size", "300", "--val-fraction", "0.3"]
+    argv += ["--trials", "2", "--epochs", "1", "--seeds", "0", "--lanes", "3", "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", [*argv, "--arms", "cnnsearch,random,optuna"])
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    many_trials.main()
+
+    results = json.loads(out.with_suffix(".json").read_text())
+    assert set(results) == {"cnnsearch", "random", "optuna", "starts"}
+    for arm in ("cnnsearch", "random", "optuna"):
+        (result,) = results[arm]
+        assert len(result["curve"]) == 2, result
+        assert all(0 <= value <= 1 for _, value in result["curve"] if value is not None)
+        assert 0 <= result["test"] <= 1
+    assert all(p.startswith("start:") for p in results["cnnsearch"][0]["proposals"])
+    assert results["random"][0]["proposals"] == [None, None]  # neither starts nor greedy steps
+    assert "--sampler random --sampler-only" in results["random"][0]["options"]
+    assert len(results["starts"][0]["curve"]) == 2
+    assert out.stat().st_size > 0
+    row = results_md.read_text().splitlines()[-1]
+    assert "14 many trials" in row and "[plot](many.png)" in row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "arm, package",
+    [("kt-bayes", "keras_tuner"), ("kt-hyperband", "keras_tuner"), ("autokeras", "autokeras")],
+)
+def test_the_other_tools_arms_stop_after_their_trials(arm, package):
+    if importlib.util.find_spec(package) is None:
+        pytest.skip(f"{package} is not installed")
+    command = [sys.executable, "-m", "benchmarks.arms", "--arm", arm, "--dataset", "digits"]
+    command += ["--train-size", "300", "--val-fraction", "0.3", "--trials", "2", "--epochs", "1"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line[len("RESULT ") :])
+    assert result["trials"] == 2 and len(result["curve"]) == 2
