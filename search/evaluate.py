@@ -30,7 +30,7 @@ from search.run.budget import CONTINUES_ATTR
 from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
 from search.study import load_study, stored_config
-from spaces import get_space
+from spaces import get_space, reference_params
 from storage import open_artifact_store, open_storage
 
 
@@ -83,12 +83,15 @@ def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras
         epochs, patience = trial.last_step, CONTINUE_PATIENCE
     keras.backend.clear_session()
     hardware.apply_precision()
-    spec = get_space(config.space).suggest_spec(
-        optuna.trial.FixedTrial(trial.params), config.bounds
-    )
+    space = get_space(config.space)
+    # A trial stored before a dimension existed trained with its reference value.
+    params = reference_params(space) | trial.params
+    spec = space.suggest_spec(optuna.trial.FixedTrial(params), config.bounds)
     split = split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
     keras.utils.set_random_seed(int(trial.user_attrs.get("seed", trial.number)))
-    model = training.build(spec, dataset.input_shape, dataset.n_classes)
+    model = training.build(
+        spec, dataset.input_shape, dataset.n_classes, len(split.y_train), config.epochs
+    )
     training.fit(model, split, spec.train.batch_size, epochs, [training.early_stopping(patience)])
     return model
 

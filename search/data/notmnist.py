@@ -28,6 +28,7 @@ class NotMnist:
     archive: str
     DESCRIPTION: str
     OPTIONS: tuple[str, ...] = ("image_size", "color", "data_dir")
+    FLIPS_KEEP_LABELS: bool = False  # mirrored letters are other glyphs or none
 
     @property
     def tarball(self) -> str:
