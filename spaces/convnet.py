@@ -125,6 +125,16 @@ STARTS = (
         | {"head": "flatten", "n_dense": 2, "dense_units": 256, "dropout": 0.5, **_KERAS_TRAINING},
     ),
     Start("reference"),  # the seed lab's model, which `sweep` varies one dimension at a time
+    # The airbench / small-ResNet recipe: three residual conv-conv blocks (32-64-128) with batch
+    # norm and an average-pooled head, flip-and-translate augmentation (no flips where they
+    # change labels), label smoothing and a warmup-cosine schedule over the trial's epochs.
+    Start(
+        "resnet-small",
+        {"n_conv": 6, "pool_every": 2, "width_growth": "double", "batch_norm": True}
+        | {"residual": True, "head": "global", "global_pool": "avg", "n_dense": 0}
+        | {"augment_translate": 0.1, "augment_flip": True, "label_smoothing": 0.1}
+        | {"lr_schedule": "cosine", "learning_rate": 2e-3, "weight_decay": 0.05, **_KERAS_TRAINING},
+    ),
 )
 # The greedy step re-samples one of these groups of the best trial (as AutoKeras' greedy
 # oracle does), keeping the rest.
