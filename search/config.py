@@ -202,6 +202,15 @@ def _label_safe(bounds: Bounds, dimensions: Sequence[Dimension], dataset: str) -
     return Bounds({**bounds.overrides, FLIP: dataclasses.replace(flip, choices=(False,))})
 
 
+def check_tta(dataset: str) -> None:
+    """A UsageError when test-time augmentation, which flips, would change `dataset`'s labels."""
+    _check(
+        flips_keep_labels(dataset) is not False,
+        f"--tta averages each image with its mirror, and a mirrored image of {dataset} can "
+        f"change its label (digits and letters are not symmetric); drop --tta",
+    )
+
+
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise UsageError(message)

@@ -8,7 +8,6 @@ the model's device as part of its graph, costing no Python per batch.
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import layers
 
 from spaces.spec import Augmentation
@@ -29,9 +28,10 @@ def augment(x, augmentation: Augmentation):
     return x
 
 
-def predict_tta(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities averaged over the images and their horizontal mirrors. Use it only
-    where flips keep the labels (`search.data.flips_keep_labels`)."""
-    mirrored = np.ascontiguousarray(images[:, :, ::-1])
-    plain = model.predict(images, batch_size=batch_size, verbose=0)
-    return (plain + model.predict(mirrored, batch_size=batch_size, verbose=0)) / 2
+def with_tta(model: keras.Model) -> keras.Model:
+    """`model` predicting the mean of its class probabilities for each image and its horizontal
+    mirror (test-time augmentation). A plain Keras model: it saves and loads without cnnsearch.
+    Use it only where flips keep the labels (`search.data.flips_keep_labels`)."""
+    inputs = keras.Input(model.input_shape[1:], dtype=model.inputs[0].dtype)
+    mirrored = keras.ops.flip(inputs, axis=2)  # (N, H, W, C): axis 2 runs along the width
+    return keras.Model(inputs, layers.Average()([model(inputs), model(mirrored)]))

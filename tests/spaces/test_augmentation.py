@@ -1,5 +1,6 @@
 """Augmentation: which transforms each data set allows, and that it never acts at inference."""
 
+import keras
 import numpy as np
 import optuna
 import pytest
@@ -8,7 +9,7 @@ from errors import UsageError
 from search.config import SearchConfig
 from search.data import flips_keep_labels
 from spaces import convnet, reference_params
-from spaces.augmentation import predict_tta
+from spaces.augmentation import with_tta
 from spaces.build import build_model
 from spaces.spec import Augmentation, ConvLayer, ModelSpec
 from spaces.starts import start_params
@@ -87,12 +88,16 @@ def test_the_reference_model_has_no_augmentation_layer():
     assert not [n for n in names if n.startswith("Random")]
 
 
-def test_tta_averages_the_images_and_their_mirrors():
+def test_tta_averages_the_images_and_their_mirrors_and_saves_as_plain_keras(tmp_path):
     model = build_model(ModelSpec((ConvLayer(4, 3),), head="flatten"), (8, 8, 1), 3)
     x = images((8, 8, 1), n=4)
     expected = (model.predict(x, verbose=0) + model.predict(x[:, :, ::-1], verbose=0)) / 2
-    np.testing.assert_allclose(predict_tta(model, x), expected, rtol=1e-5)
+    tta = with_tta(model)
+    np.testing.assert_allclose(tta.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)
     symmetric = np.concatenate([x[:, :, :4], x[:, :, :4][:, :, ::-1]], axis=2)
     np.testing.assert_allclose(
-        predict_tta(model, symmetric), model.predict(symmetric, verbose=0), rtol=1e-5
+        tta.predict(symmetric, verbose=0), model.predict(symmetric, verbose=0), rtol=1e-5
     )
+    tta.save(tmp_path / "tta.keras")
+    loaded = keras.saving.load_model(tmp_path / "tta.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)
