@@ -288,6 +288,7 @@ def evaluate(
     storage: kit.Storage = DEFAULT_URL,
     artifacts: kit.Artifacts = DEFAULT_ARTIFACTS,
     json_: kit.Json = False,
+    tta: kit.Tta = False,
 ) -> None:
     """A trial's model on the held-out test set: accuracy, per-class report, confusion matrix.
 
@@ -297,7 +298,7 @@ def evaluate(
     from search.evaluate import evaluate_trial
     from search.run.progress import Progress
 
-    result = evaluate_trial(study, storage, artifacts, trial, Progress(err_console))
+    result = evaluate_trial(study, storage, artifacts, trial, Progress(err_console), tta)
     show(*evaluation_view(result), as_json=result.to_dict() if json_ else None)
 
 
@@ -308,6 +309,7 @@ def export(
     trial: kit.Trial = None,
     storage: kit.Storage = DEFAULT_URL,
     artifacts: kit.Artifacts = DEFAULT_ARTIFACTS,
+    tta: kit.Tta = False,
 ) -> None:
     """Write a trial's saved model (default: the best trial's) to a .keras file.
 
@@ -315,7 +317,7 @@ def export(
     """
     from search.analysis.export import export_model
 
-    path = export_model(study, storage, artifacts, trial, out)
+    path = export_model(study, storage, artifacts, trial, out, tta)
     console.print(f"model written to [bold]{path}[/]")
 
 

@@ -121,6 +121,9 @@ Artifacts = Annotated[
     str, typer.Option(envvar="CNNSEARCH_ARTIFACTS", help="folder of saved models (shared too)")
 ]
 Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Tta = Annotated[
+    bool, typer.Option(help="average each image's prediction with its mirror's (flip-safe data)")
+]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="plain lines, trial outcomes only")]
 Gpus = Annotated[str, typer.Option(help="all, none, or GPU indices like 0,1: one worker per GPU")]
 PerGpu = Annotated[int, typer.Option(help="worker processes per GPU, for small models")]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from errors import UsageError
-from search.data import canonical_name, check_options
+from search.data import canonical_name, check_options, flips_keep_labels
 from search.registry import COLORS, DEFAULT_PRUNER, OBJECTIVES, PRUNERS, SAMPLERS
 from spaces import Bounds, get_space
-from spaces.dimensions import search_bounds
+from spaces.dimensions import Dimension, search_bounds
+
+FLIP = "augment_flip"  # the one transform that can change a label
 
 # The fields that define what a study measures; a resumed or joined study must match them.
 IDENTITY = (
@@ -127,9 +130,9 @@ class SearchConfig:
 
     @property
     def bounds(self) -> Bounds:
-        return search_bounds(
-            self.sets, get_space(self.space).DIMENSIONS, self.space, full=self.full_ranges
-        )
+        dimensions = get_space(self.space).DIMENSIONS
+        bounds = search_bounds(self.sets, dimensions, self.space, full=self.full_ranges)
+        return _label_safe(bounds, dimensions, self.dataset)
 
     @property
     def data_options(self) -> dict[str, Any]:
@@ -180,6 +183,35 @@ class SearchConfig:
             for name in IDENTITY
             if getattr(stored, name) != getattr(self, name)
         ]
+
+
+def _label_safe(bounds: Bounds, dimensions: Sequence[Dimension], dataset: str) -> Bounds:
+    """`bounds` without flips where `dataset` does not say they keep its labels: never on
+    digits or letters (a `--set` asking for them is refused), and on an image folder only
+    when `--set` asks for them."""
+    flip = next((d for d in dimensions if d.name == FLIP), None)
+    keeps = flips_keep_labels(dataset)
+    if flip is None or keeps:
+        return bounds
+    # augment_flip has no default searched part: an override of it comes from --set.
+    asked = FLIP in bounds.overrides and bounds[flip].contains(True)
+    _check(
+        not (asked and keeps is False),
+        f"--set {FLIP}: a mirrored image of {dataset} can change its label (digits and letters "
+        f"are not symmetric), so {dataset} is never flipped; drop --set {FLIP} or set it to false",
+    )
+    if asked:
+        return bounds  # the user says flips keep this folder's labels
+    return Bounds({**bounds.overrides, FLIP: dataclasses.replace(flip, choices=(False,))})
+
+
+def check_tta(dataset: str) -> None:
+    """A UsageError when test-time augmentation, which flips, would change `dataset`'s labels."""
+    _check(
+        flips_keep_labels(dataset) is not False,
+        f"--tta averages each image with its mirror, and a mirrored image of {dataset} can "
+        f"change its label (digits and letters are not symmetric); drop --tta",
+    )
 
 
 def _check(ok: bool, message: str) -> None:

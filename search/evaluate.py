@@ -11,7 +11,7 @@ a user attr, where `report` finds it, and as the study's optuna-dashboard note.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import keras
@@ -23,14 +23,15 @@ from sklearn.metrics import classification_report, confusion_matrix
 from search import training
 from search.analysis.evaluations import choose_trial, store_evaluation
 from search.artifacts import load_model
-from search.config import SearchConfig
+from search.config import SearchConfig, check_tta
 from search.data import Dataset, load, split_validation
 from search.run import hardware
 from search.run.budget import CONTINUES_ATTR
 from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
 from search.study import load_study, stored_config
-from spaces import get_space
+from spaces import get_space, reference_params
+from spaces.augmentation import with_tta
 from storage import open_artifact_store, open_storage
 
 
@@ -45,6 +46,7 @@ class Evaluation:
     per_class: dict[str, dict[str, float]]  # class -> precision, recall, f1-score, support
     report_text: str
     confusion: list[list[int]]  # rows: true class, columns: predicted class
+    tta: bool = False  # predictions averaged with the mirrored images' (test-time augmentation)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,20 +58,25 @@ def evaluate_trial(
     artifacts: str,
     trial_number: int | None = None,
     progress: Progress | None = None,
+    tta: bool = False,
 ) -> Evaluation:
     """Evaluate the chosen trial (default: the best, or the most accurate of the Pareto front)
-    on the test set, store the result with the study and return it."""
+    on the test set, with test-time augmentation when `tta`, store the result with the study
+    and return it."""
     progress = progress or Progress(quiet=True)
     study = load_study(open_storage(storage_url), study_name)
     trial = choose_trial(study, trial_number)
     config = stored_config(study)
+    if tta:
+        check_tta(config.dataset)
     dataset = load(config.dataset, **config.data_options)
     model = load_model(trial, open_artifact_store(artifacts, read_only=True))
     source = "saved model"
     if model is None:
         progress.say(f"trial {trial.number} saved no model here; retraining it from its params …")
         model, source = retrain(trial, config, dataset), "retrained"
-    evaluation = score(model, dataset, study_name, trial.number, source)
+    evaluation = score(with_tta(model) if tta else model, dataset, study_name, trial.number, source)
+    evaluation = replace(evaluation, tta=tta)
     store_evaluation(study, evaluation.to_dict())
     return evaluation
 
@@ -83,12 +90,15 @@ def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras
         epochs, patience = trial.last_step, CONTINUE_PATIENCE
     keras.backend.clear_session()
     hardware.apply_precision()
-    spec = get_space(config.space).suggest_spec(
-        optuna.trial.FixedTrial(trial.params), config.bounds
-    )
+    space = get_space(config.space)
+    # A trial stored before a dimension existed trained with its reference value.
+    params = reference_params(space) | trial.params
+    spec = space.suggest_spec(optuna.trial.FixedTrial(params), config.bounds)
     split = split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
     keras.utils.set_random_seed(int(trial.user_attrs.get("seed", trial.number)))
-    model = training.build(spec, dataset.input_shape, dataset.n_classes)
+    model = training.build(
+        spec, dataset.input_shape, dataset.n_classes, len(split.y_train), config.epochs
+    )
     training.fit(model, split, spec.train.batch_size, epochs, [training.early_stopping(patience)])
     return model
 

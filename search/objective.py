@@ -173,7 +173,13 @@ class Objective:
 
     def _build(self, trial: optuna.Trial, spec: Spec) -> keras.Model:
         try:
-            model = training.build(spec, self.dataset.input_shape, self.dataset.n_classes)
+            model = training.build(
+                spec,
+                self.dataset.input_shape,
+                self.dataset.n_classes,
+                len(self.split.y_train),
+                self.config.epochs,
+            )
         except SpecError as e:
             fail(trial, f"spec cannot be built: {e}")
         trial.set_user_attr("n_params", int(model.count_params()))

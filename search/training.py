@@ -3,6 +3,8 @@ trial trained on (search.run.continuation) and for the model `evaluate` trains a
 
 from __future__ import annotations
 
+import math
+
 import keras
 
 from search.callbacks import StopOnNaN, StopOnRequest
@@ -10,17 +12,21 @@ from search.data import Split
 from search.pruning import MONITOR
 from search.run import hardware
 from spaces import Spec
-from spaces.build import build_model, compile_model
+from spaces.build import build_model, compile_model, has_schedule
 
 EARLY_STOP_PATIENCE = 3
 LR_PATIENCE = 2
 
 
-def build(spec: Spec, input_shape: tuple[int, ...], n_classes: int) -> keras.Model:
-    """The spec's model, compiled for this machine (XLA where it pays, see search.run.hardware).
+def build(
+    spec: Spec, input_shape: tuple[int, ...], n_classes: int, n_train: int, epochs: int
+) -> keras.Model:
+    """The spec's model, compiled for this machine (XLA where it pays, see search.run.hardware),
+    its schedule sized to `epochs` over `n_train` images.
     Raises `spaces.build.SpecError` for a spec that cannot be built for this input."""
     model = build_model(spec.model, input_shape, n_classes)
-    compile_model(model, spec.train, jit_compile=hardware.use_xla())
+    steps_per_epoch = math.ceil(n_train / spec.train.batch_size)
+    compile_model(model, spec.train, hardware.use_xla(), steps_per_epoch, epochs)
     return model
 
 
@@ -45,7 +51,8 @@ def fit(
 ) -> keras.callbacks.History:
     """Train on the split's training images, validating each epoch, with `callbacks` and the
     three every model gets: a stop after a NaN loss, a stop when the worker is asked to stop
-    (`search.run.stopping`), and a learning rate halved on a plateau.
+    (`search.run.stopping`), and a learning rate halved on a plateau, unless the model follows
+    a schedule (whose rate Keras cannot set).
     Pass `history` to keep the epochs so far when a callback's exception ends the fit."""
     history = history or keras.callbacks.History()
     model.fit(
@@ -61,7 +68,11 @@ def fit(
             StopOnNaN(),
             StopOnRequest(),
             *callbacks,
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE),
+            *([] if has_schedule(model) else [halve_on_plateau()]),
         ],
     )
     return history
+
+
+def halve_on_plateau() -> keras.callbacks.ReduceLROnPlateau:
+    return keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=LR_PATIENCE)

@@ -42,7 +42,7 @@ GROUPS = (
     ("pool", "activation"),
     ("n_dense", "dense_units"),
     ("dropout", "batch_norm"),
-    training.GROUP,
+    *training.GROUPS,
 )
 
 

@@ -15,7 +15,7 @@ DESCRIPTION = "fixed LeNet-5 (conv6-avgpool-conv16-avgpool-120-84, tanh); traini
 DIMENSIONS = training.DIMENSIONS
 
 STARTS = (Start("reference"),)
-GROUPS = (training.GROUP,)
+GROUPS = training.GROUPS
 
 
 def suggest_spec(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> Spec:

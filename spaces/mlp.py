@@ -29,7 +29,7 @@ DIMENSIONS = MODEL_DIMENSIONS + training.DIMENSIONS
 _dim = {d.name: d for d in DIMENSIONS}
 
 STARTS = (Start("reference"),)
-GROUPS = (("n_dense", "dense_units"), ("activation",), ("dropout",), training.GROUP)
+GROUPS = (("n_dense", "dense_units"), ("activation",), ("dropout",), *training.GROUPS)
 
 
 def suggest_spec(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> Spec:

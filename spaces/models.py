@@ -44,4 +44,12 @@ FASHION_MAIN_SETS = (
     "optimizer=adam",
     "learning_rate=0.001",
     "batch_size=256",
+    "residual=false",
+    "global_pool=max",
+    "augment_translate=0",
+    "augment_flip=false",
+    "augment_erase=0",
+    "weight_decay=0",
+    "label_smoothing=0",
+    "lr_schedule=plateau",
 )

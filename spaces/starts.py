@@ -37,6 +37,8 @@ def start_params(
         params["batch_size"] = _batch_size(params["batch_size"], bounds, dimensions, n_train)
     if not params.get("n_dense", 1):
         params.pop("dense_units", None)  # a conditional dimension, absent without dense layers
+    if params.get("head") == "flatten":
+        params.pop("global_pool", None)  # likewise, absent without the global head
     return {
         d.name: params[d.name]
         for d in dimensions

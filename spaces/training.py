@@ -1,4 +1,5 @@
-"""The training dimensions every space shares: optimizer, learning rate, batch size."""
+"""The training dimensions every space shares: optimizer, learning rate, batch size, and the
+regularization and schedule that make a trial use its epochs."""
 
 from __future__ import annotations
 
@@ -24,11 +25,43 @@ DIMENSIONS = (
     Dimension(
         "batch_size", 256, choices=(64, 128, 256, 512), help="images per step", searched="64..256"
     ),
+    Dimension(
+        "weight_decay",
+        0.0,
+        low=0.0,
+        high=0.5,
+        help="decoupled weight decay (AdamW)",
+        searched="0..0.1",
+    ),
+    Dimension(
+        "label_smoothing",
+        0.0,
+        low=0.0,
+        high=0.3,
+        help="share of each label spread over the other classes",
+        searched="0..0.2",
+    ),
+    Dimension(
+        "lr_schedule",
+        "plateau",
+        choices=("plateau", "cosine"),
+        help="plateau: halve on a plateau; cosine: warmup, then decay over the epochs",
+    ),
 )
 
-GROUP = tuple(d.name for d in DIMENSIONS)  # re-sampled together by a greedy step
+GROUP = ("optimizer", "learning_rate", "batch_size")
+# What a greedy step re-samples together: the optimizer's settings, and how training uses them.
+GROUPS = (GROUP, ("weight_decay", "label_smoothing", "lr_schedule"))
+_dim = {d.name: d for d in DIMENSIONS}
 
 
 def suggest_training(trial: optuna.trial.BaseTrial, bounds: Bounds = NO_BOUNDS) -> TrainSpec:
-    optimizer, learning_rate, batch_size = (suggest(trial, d, bounds) for d in DIMENSIONS)
-    return TrainSpec(optimizer, learning_rate, batch_size)
+    values = {name: suggest(trial, dim, bounds) for name, dim in _dim.items()}
+    return TrainSpec(
+        optimizer=values["optimizer"],
+        learning_rate=values["learning_rate"],
+        batch_size=values["batch_size"],
+        weight_decay=values["weight_decay"],
+        label_smoothing=values["label_smoothing"],
+        schedule=values["lr_schedule"],
+    )

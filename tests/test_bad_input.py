@@ -82,6 +82,9 @@ def check(args, code: int, fragment: str, snapshot=None):
         (["optimize", "digits", "--set", "n_conv=12"], "outside n_conv's range 1..10"),
         (["optimize", "digits", "--set", "n_conv=5..2"], "the range is empty"),
         (["optimize", "digits", "--set", "n_conv=three"], "n_conv takes a whole number"),
+        (["optimize", "digits", "--set", "augment_flip=true"], "digits is never flipped"),
+        (["evaluate", "digits-convnet", "--tta"], "mirrored image of digits can change its label"),
+        (["export", "digits-convnet", "--out", "m.keras", "--tta"], "drop --tta"),
         (["optimize", "digits", "--trials", "0"], "--trials must be at least 1"),
         (
             ["optimize", "digits", "--val-fraction", "1.5"],

@@ -21,6 +21,9 @@ def test_spaces_lists_every_space_with_ranges_and_reference_values():
         "optimizer",
         "learning_rate",
         "batch_size",
+        "weight_decay",
+        "label_smoothing",
+        "lr_schedule",
     ]
     text = runner.invoke(app, ["spaces"]).output
     assert "alexnet" in text and "first_kernel" in text

@@ -2,7 +2,7 @@
 
 A completed trial that beat every earlier one saved its model to the artifact store (user attr
 `model_artifact_id`, see `search.artifacts`); exporting copies that file out under a name the
-user chooses. Nothing here imports Keras: the artifact already is a `.keras` file.
+user chooses. Only `--tta` imports Keras: otherwise the artifact already is the `.keras` file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from optuna.trial import FrozenTrial
 
 from errors import UsageError
 from search.analysis.evaluations import choose_trial
-from search.study import load_study
+from search.config import check_tta
+from search.study import load_study, stored_config
 from search.vocabulary import MODEL_ARTIFACT_ATTR
 from storage import open_storage
 from storage.writable import can_write_in
@@ -38,9 +39,11 @@ def export_model(
     artifacts: str,
     trial_number: int | None,
     out_path: str,
+    tta: bool = False,
 ) -> Path:
     """Write the saved model of trial `trial_number` (None: the best trial) of `study_name` to
-    `out_path` (a `.keras` file, replaced if it exists) and return that path.
+    `out_path` (a `.keras` file, replaced if it exists) and return that path. With `tta`, the
+    model written averages each image's prediction with its mirror's (`spaces.augmentation`).
 
     Raises:
         UsageError: `out_path` does not end in .keras or cannot be written, the trial is missing
@@ -52,8 +55,21 @@ def export_model(
     source = saved_model_path(trial, artifacts)
     if source is None:
         raise UsageError(_no_model_message(study, trial, artifacts))
+    if tta:
+        check_tta(stored_config(study).dataset)
     _copy(source, out)
+    if tta:
+        _add_tta(out)
     return out
+
+
+def _add_tta(path: Path) -> None:
+    """Replace the model at `path` by one averaging its predictions with the mirror images'."""
+    import keras  # only here: a plain export copies the file
+
+    from spaces.augmentation import with_tta
+
+    with_tta(keras.saving.load_model(path)).save(path)
 
 
 def check_export_path(out_path: str) -> Path:

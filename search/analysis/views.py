@@ -165,6 +165,7 @@ def evaluation_view(result: Any) -> list[RenderableType]:
     head = (
         f"[bold]{result.study}[/] trial {result.trial} ({result.model_source}): test accuracy "
         f"[bold]{result.accuracy:.4f}[/] on {result.test_images} images"
+        + (", each averaged with its mirror (TTA)" if result.tta else "")
     )
     table = Table("true \\ predicted", *result.class_names, title="confusion matrix")
     for name, row in zip(result.class_names, result.confusion, strict=True):

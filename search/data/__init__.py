@@ -28,6 +28,7 @@ __all__ = [
     "check_options",
     "class_count",
     "describe_sources",
+    "flips_keep_labels",
     "load",
     "split_validation",
 ]
@@ -57,6 +58,12 @@ def check_options(name: str, **options: Any) -> None:
                 f"--{option.replace('_', '-')} applies only to {', '.join(takers)}, "
                 f"not to {name}; leave it out"
             )
+
+
+def flips_keep_labels(name: str) -> bool | None:
+    """Whether a horizontally flipped image of `name` keeps its label: True, False, or None
+    where the source cannot know (an image folder), so flips are off unless asked for."""
+    return _source(canonical_name(name)).FLIPS_KEEP_LABELS
 
 
 def load(name: str, **options: Any) -> Dataset:

@@ -14,6 +14,7 @@ from search.data.files import download, first_existing, keras_datasets_dir
 
 NAME = "cifar10"
 DESCRIPTION = "CIFAR-10 objects, 32x32 RGB, 50k+10k (Keras)"
+FLIPS_KEEP_LABELS = True  # a mirrored car is a car
 TARBALL = "cifar-10-python.tar.gz"
 BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 CLASS_NAMES = (

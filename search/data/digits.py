@@ -8,6 +8,7 @@ from search.data.dataset import Dataset
 
 NAME = "digits"
 DESCRIPTION = "scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes), bundled"
+FLIPS_KEEP_LABELS = False  # a mirrored 2, 3 or 7 is no digit
 TEST_FRACTION = 0.2
 CLASS_NAMES = tuple(str(c) for c in range(10))
 

@@ -15,6 +15,7 @@ NAME = "fashion_mnist"
 DESCRIPTION = (
     "Fashion-MNIST clothing, 28x28 grayscale, 60k+10k (Keras; Debian dataset-fashion-mnist)"
 )
+FLIPS_KEEP_LABELS = True  # a mirrored shirt is a shirt
 FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",

@@ -12,6 +12,7 @@ from search.data.files import download, first_existing, keras_datasets_dir
 
 NAME = "mnist"
 DESCRIPTION = "MNIST handwritten digits, 28x28 grayscale, 60k+10k (Keras)"
+FLIPS_KEEP_LABELS = False  # a mirrored 2, 3 or 7 is no digit
 FILE = "mnist.npz"
 CLASS_NAMES = tuple(str(c) for c in range(10))
 

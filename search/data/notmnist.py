@@ -29,6 +29,7 @@ class NotMnist:
     DESCRIPTION: str
     OPTIONS: tuple[str, ...] = ("image_size", "color", "data_dir")
     CLASS_NAMES: tuple[str, ...] = tuple("ABCDEFGHIJ")  # one folder of images per letter
+    FLIPS_KEEP_LABELS: bool = False  # mirrored letters are other glyphs or none
 
     @property
     def tarball(self) -> str:

@@ -21,7 +21,7 @@ from search.run.workers import run_until_budget
 from search.study import find_study, grid_sampler, open_study
 from search.vocabulary import N_PARAMS_ATTR, SWEEP_ATTR, TRAIN_SECONDS_ATTR
 from spaces import get_space, parse_sets, reference_params
-from spaces.dimensions import Dimension, Value, narrow
+from spaces.dimensions import Dimension, Value, format_value, narrow
 from storage import open_artifact_store, open_storage
 
 MAX_RANGE = 50
@@ -123,7 +123,7 @@ def sweep_config(
     fixed.pop(vary.dimension)
     if not options.get("study_name"):
         options["study_name"] = f"{SearchConfig(dataset).dataset}-sweep-{vary.dimension}"
-    return SearchConfig(
+    config = SearchConfig(
         dataset,
         space=space,
         trials=len(vary.values) * repeats,
@@ -132,6 +132,15 @@ def sweep_config(
         full_ranges=True,  # a sweep's values may lie anywhere in the labs' ranges
         **options,
     )
+    (dim,) = (d for d in module.DIMENSIONS if d.name == vary.dimension)
+    allowed = config.bounds[dim]  # narrower than the range where the data set forbids a value
+    refused = [format_value(v) for v in vary.values if not allowed.contains(v)]
+    if refused:
+        raise UsageError(
+            f"--vary {vary.dimension}: {config.dataset} never takes {', '.join(refused)} "
+            f"(only {allowed.describe()}: a flip would change its labels); vary another dimension"
+        )
+    return config
 
 
 def open_sweep(

@@ -107,7 +107,7 @@ def test_multi_objective_trial_returns_accuracy_and_time(digits):
 
 
 def test_nan_loss_fails_the_trial_with_the_reason_and_the_study_goes_on(digits, monkeypatch):
-    def nan_loss(model, train, jit_compile=False):
+    def nan_loss(model, train, *args, **kwargs):
         model.compile(
             optimizer="adam", metrics=["accuracy"], loss=lambda y, p: keras.ops.mean(p) * math.nan
         )

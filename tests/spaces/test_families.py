@@ -2,7 +2,7 @@ import numpy as np
 import optuna
 import pytest
 
-from spaces import SPACES, get_space, parse_sets, reference_params, reference_spec
+from spaces import SPACES, get_space, parse_sets, reference_params, reference_spec, training
 from spaces.alexnet import blocks
 from spaces.build import build_model, compile_model
 from spaces.models import FASHION_MAIN, FASHION_MAIN_SETS, LENET5
@@ -52,9 +52,11 @@ def test_alexnet_kernels_shrink_and_widths_grow_per_block():
 
 def test_lenet5_searches_only_training_and_always_builds_lenet5():
     space = get_space("lenet5")
-    assert {d.name for d in space.DIMENSIONS} == {"optimizer", "learning_rate", "batch_size"}
+    names = {d.name for d in space.DIMENSIONS}
+    assert names == {d.name for d in training.DIMENSIONS}
+    assert {"optimizer", "learning_rate", "batch_size"} <= names
     params = {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": 64}
-    spec = space.suggest_spec(optuna.trial.FixedTrial(params))
+    spec = space.suggest_spec(optuna.trial.FixedTrial(reference_params(space) | params))
     assert spec.model == LENET5 and spec.train.optimizer == "sgd"
     model = build_model(LENET5, (28, 28, 1), 10)
     # 28x28 same-padded: 6@28x28 -> pool -> 16@14x14 -> pool -> 7x7x16 flattened -> 120 -> 84 -> 10.

@@ -11,6 +11,7 @@ from search.analysis.effects import NOT_USED
 from search.analysis.importance import MIN_TRIALS, explain
 from search.config import SearchConfig
 from search.vocabulary import CONFIG_ATTR
+from spaces import get_space
 from testing.synthetic import build_study
 
 
@@ -204,3 +205,47 @@ def test_conclusions_name_their_evidence():
     first = explanation.conclusions[0]
     assert re.search(r"at n_conv=1 \(\d+ trials, ±0\.\d\d\)", first), first
     assert "over 60 trials" in explanation.conclusions[-1]
+
+
+def test_the_new_dimensions_are_explained_beside_trials_stored_before_they_existed():
+    config = SearchConfig("fashion_mnist", study_name="modern")
+    study = optuna.create_study(direction="maximize")
+    study.set_user_attr(CONFIG_ATTR, config.to_attrs())
+    dims = {d.name: d for d in get_space("convnet").DIMENSIONS}
+    rng = np.random.default_rng(0)
+    for i in range(50):
+        params = {"n_conv": i % 10 + 1}
+        if i >= 10:  # the first ten trials come from before the new dimensions
+            params |= {
+                "lr_schedule": str(rng.choice(["plateau", "cosine"])),
+                "augment_flip": bool(rng.integers(0, 2)),
+                "augment_translate": float(rng.uniform(0, 0.15)),
+            }
+        cosine = params.get("lr_schedule") == "cosine"
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions={k: distribution(dims[k]) for k in params},
+                value=0.8 + 0.1 * cosine + rng.normal(0, 0.005),
+                user_attrs={"train_seconds": 1.0, "n_params": 1000, "epochs_run": 2},
+            )
+        )
+
+    explanation = explain(study, "ped-anova")
+    assert {"lr_schedule", "augment_flip", "augment_translate"} <= set(explanation.importances)
+    effects = {e.dimension: e for e in explanation.effects}
+    schedule = {g.label: g for g in effects["lr_schedule"].groups}
+    cosine, plateau = schedule["lr_schedule=cosine"], schedule["lr_schedule=plateau"]
+    assert cosine.mean_accuracy - plateau.mean_accuracy == pytest.approx(0.1, abs=0.01)
+    assert schedule[f"lr_schedule {NOT_USED}"].trials == 10
+    assert {"augment_flip=false", "augment_flip=true"} <= {
+        g.label for g in effects["augment_flip"].groups
+    }
+
+
+def distribution(dim):
+    if dim.choices is not None:
+        return CategoricalDistribution(dim.choices)
+    if dim.integer:
+        return IntDistribution(int(dim.low), int(dim.high), log=dim.log)
+    return FloatDistribution(dim.low, dim.high, log=dim.log)

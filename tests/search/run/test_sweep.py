@@ -132,3 +132,19 @@ def test_a_worker_joining_a_sweep_runs_its_grid_with_seeds_by_repeat(sqlite_url,
         (2, 1),
     ]
     assert all(t.user_attrs[SEED_ATTR] == t.params[REPEAT] for t in trials)
+
+
+def test_a_sweep_of_a_new_dimension_trains_each_value_and_never_flips_digits(sqlite_url, tmp_path):
+    with pytest.raises(UsageError, match="digits never takes true"):
+        sweep_config("digits", parse_vary("augment_flip=false,true", "convnet"), 1)
+    vary = parse_vary("lr_schedule=plateau,cosine", "convnet")
+    sets = ("n_conv=1", "filters=8", "batch_size=64", "residual=true", "augment_translate=0.1")
+    config = sweep_config("digits", vary, 1, sets, epochs=2, train_size=200)
+    open_sweep(config, vary, 1, open_storage(sqlite_url))
+
+    join(config.study, sqlite_url, str(tmp_path / "artifacts"), Progress(quiet=True))
+
+    trials = optuna.load_study(study_name=config.study, storage=sqlite_url).get_trials()
+    assert sorted(t.params["lr_schedule"] for t in trials) == ["cosine", "plateau"]
+    assert all(t.state.name == "COMPLETE" and not t.params["augment_flip"] for t in trials)
+    assert {t.params["residual"] for t in trials} == {True}

@@ -1,0 +1,56 @@
+"""Test-time augmentation in `evaluate` and `export`: only where flips keep the labels, and
+recorded with the result."""
+
+import keras
+import numpy as np
+import pytest
+
+from errors import UsageError
+from search.analysis.evaluations import stored_evaluations
+from search.analysis.export import export_model
+from search.config import SearchConfig
+from search.evaluate import evaluate_trial
+from search.run.progress import Progress
+from search.run.workers import optimize
+from search.study import load_study
+from storage import open_storage
+from testing.upstream_files import write_image_folder
+from tests.conftest import SMALL_MODEL
+
+
+def search(dataset: str, tmp_path, **options) -> tuple[str, str]:
+    url, artifacts = f"sqlite:///{tmp_path / 'study.db'}", str(tmp_path / "artifacts")
+    config = SearchConfig(dataset, study_name="s", trials=1, epochs=1, sets=SMALL_MODEL, **options)
+    optimize(config, url, artifacts, Progress(quiet=True), slots=[])
+    return url, artifacts
+
+
+@pytest.mark.slow
+def test_tta_is_recorded_with_the_evaluation_and_exported_as_a_mirror_averaging_model(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CNNSEARCH_CACHE", str(tmp_path / "cache"))
+    root = write_image_folder(tmp_path / "images", {"cat": 30, "dog": 30}, size=(8, 8))
+    url, artifacts = search(f"folder:{root}", tmp_path)
+
+    plain = evaluate_trial("s", url, artifacts)
+    with_tta = evaluate_trial("s", url, artifacts, tta=True)
+    out = export_model("s", url, artifacts, None, str(tmp_path / "tta.keras"), tta=True)
+
+    assert (plain.tta, with_tta.tta) == (False, True)
+    study = load_study(open_storage(url), "s")
+    assert stored_evaluations(study)[-1]["tta"] is True  # the newest of the trial's evaluations
+    exported = keras.saving.load_model(out)
+    saved = export_model("s", url, artifacts, None, str(tmp_path / "m.keras"))
+    saved = keras.saving.load_model(saved)
+    x = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 1), dtype=np.uint8)
+    mirrored = (saved.predict(x, verbose=0) + saved.predict(x[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(exported.predict(x, verbose=0), mirrored, rtol=1e-5, atol=1e-7)
+
+
+def test_tta_on_digits_is_refused_before_anything_is_loaded(tmp_path):
+    url, artifacts = search("digits", tmp_path, train_size=200)
+    with pytest.raises(UsageError, match="mirrored image of digits can change its label"):
+        evaluate_trial("s", url, artifacts, tta=True)
+    with pytest.raises(UsageError, match="drop --tta"):
+        export_model("s", url, artifacts, None, str(tmp_path / "m.keras"), tta=True)
