@@ -14,7 +14,7 @@ from optuna.trial import FrozenTrial
 
 from errors import StorageUnreachable, TrialFailed
 from search.config import SearchConfig
-from search.data import Dataset, load, split_validation
+from search.data import Dataset, load
 from search.proposals import MAX_DUPLICATES_IN_A_ROW, Duplicate, Proposer
 from search.run import hardware
 from search.run.budget import OverBudget, claim_slot, slot_holders
@@ -40,7 +40,7 @@ from search.study import (
     stored_config,
     sweep_repeats,
 )
-from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, OVER_BUDGET_ATTR
+from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, FAIL_REASON_ATTR, OVER_BUDGET_ATTR
 from storage import open_artifact_store, open_storage
 from storage.outage import StorageOutage, failed_as_stale, is_storage_failure
 
@@ -83,7 +83,7 @@ def optimize(
         # it was made, and open_study refuses a changed config); loading later keeps a resumed
         # run's deadline check right at its start.
         dataset = _load(config, progress)
-        split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
+        config.split(dataset)
     study = open_study(config, storage)
     stored_deadline, said = apply_deadline(study, deadline)
     budget = config.budget(stored_deadline is not None)
@@ -368,5 +368,5 @@ def _guarded(
         if is_storage_failure(e):
             raise
         reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
-        trial.set_user_attr("fail_reason", reason[:500])
+        trial.set_user_attr(FAIL_REASON_ATTR, reason[:500])
         raise TrialFailed(reason) from e
