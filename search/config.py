@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors import UsageError
-from search.data import canonical_name, check_options, flips_keep_labels
+from search.data import (
+    Dataset,
+    Split,
+    canonical_name,
+    check_options,
+    flips_keep_labels,
+    split_validation,
+)
 from search.registry import COLORS, DEFAULT_PRUNER, OBJECTIVES, PRUNERS, SAMPLERS
 from spaces import Bounds, get_space
 from spaces.dimensions import Dimension, search_bounds
@@ -138,6 +145,11 @@ class SearchConfig:
     def data_options(self) -> dict[str, Any]:
         """What `search.data.load` takes besides the name."""
         return {"image_size": self.image_size, "color": self.color, "data_dir": self.data_dir}
+
+    def split(self, dataset: Dataset) -> Split:
+        """The study's training and validation images of `dataset`: the same for every trial,
+        every worker and `evaluate`."""
+        return split_validation(dataset, self.val_fraction, self.seed or 0, self.train_size)
 
     @property
     def multi_objective(self) -> bool:

@@ -24,12 +24,11 @@ from search import training
 from search.analysis.evaluations import choose_trial, store_evaluation
 from search.artifacts import load_model
 from search.config import SearchConfig, check_tta
-from search.data import Dataset, load, split_validation
-from search.run import hardware
-from search.run.budget import CONTINUES_ATTR
+from search.data import Dataset, load
 from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
-from search.study import load_study, stored_config
+from search.study import REPEAT, existing_study, stored_config
+from search.vocabulary import CONTINUES_ATTR, SEED_ATTR
 from spaces import get_space, reference_params
 from spaces.augmentation import with_tta
 from storage import open_artifact_store, open_storage
@@ -64,7 +63,7 @@ def evaluate_trial(
     on the test set, with test-time augmentation when `tta`, store the result with the study
     and return it."""
     progress = progress or Progress(quiet=True)
-    study = load_study(open_storage(storage_url), study_name)
+    study = existing_study(open_storage(storage_url), study_name)
     trial = choose_trial(study, trial_number)
     config = stored_config(study)
     if tta:
@@ -82,25 +81,31 @@ def evaluate_trial(
 
 
 def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras.Model:
-    """The trial's model trained again from its params and seed, as the objective trained it.
+    """The trial's model trained again from its params and seed, as the objective trained it
+    (`search.training`).
     A continuation (`search.run.continuation`) is trained, with its patient early stop, for as
     many epochs as its model had in all: its steps count on from its original's epochs."""
     epochs, patience = config.epochs, None
     if CONTINUES_ATTR in trial.user_attrs and trial.last_step:
         epochs, patience = trial.last_step, CONTINUE_PATIENCE
-    keras.backend.clear_session()
-    hardware.apply_precision()
     space = get_space(config.space)
     # A trial stored before a dimension existed trained with its reference value.
     params = reference_params(space) | trial.params
     spec = space.suggest_spec(optuna.trial.FixedTrial(params), config.bounds)
-    split = split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
-    keras.utils.set_random_seed(int(trial.user_attrs.get("seed", trial.number)))
+    training.start(_weights_seed(trial, config))
+    split = config.split(dataset)
     model = training.build(
         spec, dataset.input_shape, dataset.n_classes, len(split.y_train), config.epochs
     )
     training.fit(model, split, spec.train.batch_size, epochs, [training.early_stopping(patience)])
     return model
+
+
+def _weights_seed(trial: FrozenTrial, config: SearchConfig) -> int:
+    """The seed the trial recorded; for a trial that recorded none, the one it had."""
+    if SEED_ATTR in trial.user_attrs:
+        return int(trial.user_attrs[SEED_ATTR])
+    return training.weights_seed(config.seed, trial.params.get(REPEAT, trial.number))
 
 
 def score(model: keras.Model, dataset: Dataset, study: str, trial: int, source: str) -> Evaluation:

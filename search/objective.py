@@ -24,7 +24,7 @@ from search.callbacks import (
     pruning_callback,
 )
 from search.config import SearchConfig
-from search.data import Dataset, split_validation
+from search.data import Dataset
 from search.proposals import check_duplicate
 from search.pruning import MONITOR, first_rung
 from search.run import hardware
@@ -34,7 +34,23 @@ from search.run.deadline import DeadlineReached, now, read_deadline, search_unti
 from search.run.progress import Progress
 from search.run.restart import rss_mb
 from search.study import REPEAT, finished_trials
-from search.vocabulary import CONTINUES_ATTR, STOPPED_BY_ATTR
+from search.vocabulary import (
+    BACKEND_ATTR,
+    CONTINUES_ATTR,
+    DEVICE_ATTR,
+    EPOCHS_RUN_ATTR,
+    FAIL_REASON_ATTR,
+    HOST_ATTR,
+    N_CLASSES_ATTR,
+    N_PARAMS_ATTR,
+    PRECISION_ATTR,
+    RSS_ATTR,
+    SECONDS_PER_EPOCH_ATTR,
+    SEED_ATTR,
+    STOPPED_BY_ATTR,
+    TRAIN_SECONDS_ATTR,
+    VAL_LOSS_ATTR,
+)
 from spaces import Spec, get_space
 from spaces.build import SpecError
 
@@ -63,9 +79,7 @@ class Objective:
         self.space = get_space(config.space)
         self.bounds = config.bounds
         self.dataset = dataset
-        self.split = split_validation(
-            dataset, config.val_fraction, config.seed or 0, config.train_size
-        )
+        self.split = config.split(dataset)
         self.progress = progress or Progress(quiet=True)
         self.artifact_store = artifact_store
         _freeze_what_exists()
@@ -77,50 +91,32 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         started = now()
-        keras.backend.clear_session()  # with a garbage collection, of what trials left only
-        precision = hardware.apply_precision()
         spec = self.space.suggest_spec(trial, self.bounds)
         if CONTINUES_ATTR in trial.user_attrs:
-            return self._continue(trial, spec, precision)
+            return self._continue(trial, spec)
         check_duplicate(trial)
-        self.progress.trial_started(
-            trial,
-            finished_trials(trial.study, in_trial=True),
-            self.config.budget(read_deadline(trial.study) is not None),
-            self.config.epochs,
-        )
-        self._record_machine(trial, self.trial_seed(trial), precision)
+        self._announce(trial, self.config.epochs)
+        self._start(trial, self.weights_seed(trial))
         model = self._build(trial, spec)
-        check_params(trial, trial.user_attrs["n_params"], self.config.max_params)
-        early_stopping = training.early_stopping()
-        history, cut = self._train(
-            trial,
-            model,
-            spec.train.batch_size,
-            epochs=self.config.epochs,
-            callbacks=[
-                FirstEpochTimer(trial, started),
-                *self._cost_guard(trial),
-                pruning_callback(trial, self.config.multi_objective),
-                early_stopping,
-            ],
-        )
-        if cut and not self._leads(trial, history):
-            raise DeadlineReached("stopped by the study's deadline")
-        if cut and early_stopping.best_weights is not None:
-            model.set_weights(early_stopping.best_weights)  # the deadline came mid-epoch
-        return self._result(trial, model, history, spec)
+        check_params(trial, trial.user_attrs[N_PARAMS_ATTR], self.config.max_params)
+        callbacks = [
+            FirstEpochTimer(trial, started),
+            *self._cost_guard(trial),
+            pruning_callback(trial, self.config.multi_objective),
+        ]
+        return self._train_to_result(trial, model, spec, self.config.epochs, callbacks)
 
-    def trial_seed(self, trial: optuna.Trial) -> int:
-        """Seed for this trial's weights and batch order. In a sweep (`repeats` given), repeat r
-        gets the same seed for every value, so values differ only by the value."""
+    def weights_seed(self, trial: optuna.Trial) -> int:
+        """Seed for this trial's weights and batch order (`search.training.weights_seed`). In a
+        sweep (`repeats` given), repeat r gets the same seed for every value, so values differ
+        only by the value."""
         if self.repeats is None:
             index = trial.number
         else:
             index = trial.suggest_int(REPEAT, 0, self.repeats - 1)
-        return (self.config.seed or 0) * 100_003 + index
+        return training.weights_seed(self.config.seed, index)
 
-    def _continue(self, trial: optuna.Trial, spec: Spec, precision: str) -> float:
+    def _continue(self, trial: optuna.Trial, spec: Spec) -> float:
         """Train trial `continues`'s model on until the deadline or until it stops improving
         (a patient early stop), from its saved model, or from scratch where it saved none."""
         original = continued_trial(trial)
@@ -128,48 +124,81 @@ class Objective:
         if deadline is None or deadline.timestamp() <= now():
             # a queued continuation whose timed run is over (a retry, a later resume)
             raise DeadlineReached("the study's deadline has passed: nothing to train on into")
-        model, initial_epoch = self._continued_model(trial, original, spec, precision)
-        self.progress.trial_started(
-            trial,
-            finished_trials(trial.study, in_trial=True),
-            self.config.budget(timed=True),
-            initial_epoch + CONTINUE_EPOCHS,
-        )
-        early_stopping = training.early_stopping(CONTINUE_PATIENCE)
-        history, cut = self._train(
+        model, initial_epoch = self._continued_model(trial, original, spec)
+        epochs = initial_epoch + CONTINUE_EPOCHS
+        self._announce(trial, epochs)
+        return self._train_to_result(
             trial,
             model,
-            spec.train.batch_size,
-            epochs=initial_epoch + CONTINUE_EPOCHS,
+            spec,
+            epochs,
+            [EpochPruning(trial, prune=False)],
+            patience=CONTINUE_PATIENCE,
             initial_epoch=initial_epoch,
-            callbacks=[EpochPruning(trial, prune=False), early_stopping],
         )
-        if not history.history.get(MONITOR):
-            raise DeadlineReached("the deadline came before a first epoch ended")
-        if cut and early_stopping.best_weights is not None:
-            model.set_weights(early_stopping.best_weights)
-        return self._result(trial, model, history, spec)
 
     def _continued_model(
-        self, trial: optuna.Trial, original: FrozenTrial, spec: Spec, precision: str
+        self, trial: optuna.Trial, original: FrozenTrial, spec: Spec
     ) -> tuple[keras.Model, int]:
-        seed = int(original.user_attrs.get("seed", self.trial_seed(trial)))
-        self._record_machine(trial, seed, precision)
+        self._start(trial, int(original.user_attrs.get(SEED_ATTR, self.weights_seed(trial))))
         model = None if self.artifact_store is None else load_model(original, self.artifact_store)
         if model is None:
             return self._build(trial, spec), 0
         model.jit_compile = hardware.use_xla()
-        trial.set_user_attr("n_params", int(model.count_params()))
-        return model, int(original.user_attrs.get("epochs_run", 0))
+        trial.set_user_attr(N_PARAMS_ATTR, int(model.count_params()))
+        return model, int(original.user_attrs.get(EPOCHS_RUN_ATTR, 0))
 
-    def _record_machine(self, trial: optuna.Trial, seed: int, precision: str) -> None:
-        keras.utils.set_random_seed(seed)
-        trial.set_user_attr("seed", seed)
-        trial.set_user_attr("device", hardware.device_name())
-        trial.set_user_attr("backend", keras.config.backend())
-        trial.set_user_attr("precision", precision)
-        trial.set_user_attr("host", socket.gethostname())
-        trial.set_user_attr("n_classes", self.dataset.n_classes)  # chance is 1/n_classes
+    def _announce(self, trial: optuna.Trial, epochs: int) -> None:
+        self.progress.trial_started(
+            trial,
+            finished_trials(trial.study, in_trial=True),
+            self.config.budget(read_deadline(trial.study) is not None),
+            epochs,
+        )
+
+    def _start(self, trial: optuna.Trial, seed: int) -> None:
+        """Start the trial's model afresh (`search.training.start`) and record where and how
+        it trains."""
+        precision = training.start(seed)
+        trial.set_user_attr(SEED_ATTR, seed)
+        trial.set_user_attr(DEVICE_ATTR, hardware.device_name())
+        trial.set_user_attr(BACKEND_ATTR, keras.config.backend())
+        trial.set_user_attr(PRECISION_ATTR, precision)
+        trial.set_user_attr(HOST_ATTR, socket.gethostname())
+        trial.set_user_attr(N_CLASSES_ATTR, self.dataset.n_classes)
+
+    def _train_to_result(
+        self,
+        trial: optuna.Trial,
+        model: keras.Model,
+        spec: Spec,
+        epochs: int,
+        callbacks: list[keras.callbacks.Callback],
+        patience: int | None = None,
+        initial_epoch: int = 0,
+    ) -> float | tuple[float, ...]:
+        """Train with an early stop after `patience` epochs without progress, and return the
+        trial's values. A trial the deadline cut is pruned unless it is kept (`_check_cut`);
+        then it completes with the weights of its best epoch."""
+        early_stopping = training.early_stopping(patience)
+        history, cut = self._train(
+            trial, model, spec.train.batch_size, epochs, [*callbacks, early_stopping], initial_epoch
+        )
+        if cut:
+            self._check_cut(trial, history)
+            if early_stopping.best_weights is not None:
+                model.set_weights(early_stopping.best_weights)  # the deadline came mid-epoch
+        return self._result(trial, model, history, spec)
+
+    def _check_cut(self, trial: optuna.Trial, history: keras.callbacks.History) -> None:
+        """Prune a trial the deadline cut unless it finished an epoch and is the study's best
+        model: a continuation (it trains the best on) or a search trial that beats every
+        completed trial."""
+        curve = history.history.get(MONITOR, [])
+        if not curve:
+            raise DeadlineReached("the deadline came before a first epoch ended")
+        if CONTINUES_ATTR not in trial.user_attrs and not self._leads(trial, curve):
+            raise DeadlineReached("stopped by the study's deadline")
 
     def _build(self, trial: optuna.Trial, spec: Spec) -> keras.Model:
         try:
@@ -182,7 +211,7 @@ class Objective:
             )
         except SpecError as e:
             fail(trial, f"spec cannot be built: {e}")
-        trial.set_user_attr("n_params", int(model.count_params()))
+        trial.set_user_attr(N_PARAMS_ATTR, int(model.count_params()))
         return model
 
     def _cost_guard(self, trial: optuna.Trial) -> list[keras.callbacks.Callback]:
@@ -194,13 +223,10 @@ class Objective:
         allowed = lambda: share_left(until, deadline.timestamp())  # noqa: E731
         return [CostGuard(trial, self.config.epochs, share, allowed)]
 
-    def _leads(self, trial: optuna.Trial, history: keras.callbacks.History) -> bool:
+    def _leads(self, trial: optuna.Trial, curve: list[float]) -> bool:
         """Whether a trial the deadline cut beats every completed trial: then it is the best
         model found, and completes at its best epoch instead of being pruned."""
-        curve = history.history.get(MONITOR, [])
-        if self.config.multi_objective or not curve:
-            return False
-        return is_new_best(trial, max(curve))
+        return not self.config.multi_objective and is_new_best(trial, max(curve))
 
     def _train(
         self,
@@ -231,10 +257,10 @@ class Objective:
         finally:
             seconds = time.perf_counter() - started
             epochs_run = len(history.history.get("loss", []))
-            trial.set_user_attr("epochs_run", epochs_run)
-            trial.set_user_attr("train_seconds", round(seconds, 3))
-            trial.set_user_attr("seconds_per_epoch", round(seconds / max(epochs_run, 1), 3))
-            trial.set_user_attr("rss_mb", round(rss_mb()))
+            trial.set_user_attr(EPOCHS_RUN_ATTR, epochs_run)
+            trial.set_user_attr(TRAIN_SECONDS_ATTR, round(seconds, 3))
+            trial.set_user_attr(SECONDS_PER_EPOCH_ATTR, round(seconds / max(epochs_run, 1), 3))
+            trial.set_user_attr(RSS_ATTR, round(rss_mb()))
         return history, cut
 
     def _result(
@@ -254,11 +280,11 @@ class Objective:
             )
         val_acc = history.history[MONITOR]
         best_epoch = int(np.argmax(val_acc))
-        trial.set_user_attr("val_loss", float(history.history["val_loss"][best_epoch]))
+        trial.set_user_attr(VAL_LOSS_ATTR, float(history.history["val_loss"][best_epoch]))
         values = {
             "accuracy": float(val_acc[best_epoch]),
-            "time": float(trial.user_attrs["train_seconds"]),
-            "params": float(trial.user_attrs["n_params"]),
+            "time": float(trial.user_attrs[TRAIN_SECONDS_ATTR]),
+            "params": float(trial.user_attrs[N_PARAMS_ATTR]),
         }
         if self.artifact_store is not None and is_new_best(trial, values["accuracy"]):
             save_best(trial, model, history.history, self.artifact_store)
@@ -276,5 +302,5 @@ def _freeze_what_exists() -> None:
 
 
 def fail(trial: optuna.Trial, reason: str) -> None:
-    trial.set_user_attr("fail_reason", reason)
+    trial.set_user_attr(FAIL_REASON_ATTR, reason)
     raise TrialFailed(reason)

@@ -53,7 +53,7 @@ class PerTrialSeed(optuna.samplers.BaseSampler):
         self._sampler = make(seed)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        self._sampler = self._make(trial_seed(self._seed, trial.number))
+        self._sampler = self._make(sampler_seed(self._seed, trial.number))
         self._sampler.before_trial(study, trial)
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict:
@@ -76,8 +76,9 @@ class PerTrialSeed(optuna.samplers.BaseSampler):
         self._sampler.reseed_rng()
 
 
-def trial_seed(seed: int, number: int) -> int:
-    """A seed for trial `number` of a study seeded with `seed`, independent of its neighbours'."""
+def sampler_seed(seed: int, number: int) -> int:
+    """The sampler's seed for trial `number` of a study seeded with `seed`, independent of its
+    neighbours' (the seed of its weights is `search.training.weights_seed`)."""
     return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
 
 
@@ -153,13 +154,7 @@ def _create(config: SearchConfig, storage: optuna.storages.BaseStorage) -> optun
 def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
     """An existing study with the sampler and pruner its stored config names (a sweep's grid
     for a sweep's study)."""
-    study = find_study(storage, name)
-    if study is None:
-        names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
-        known = (
-            f"; studies here: {', '.join(names)}" if names else "; this storage has no studies yet"
-        )
-        raise UsageError(f"no study named {name!r}{known} (see `cnnsearch studies`)")
+    study = existing_study(storage, name)
     config = stored_config(study)
     sweep = study.user_attrs.get(SWEEP_ATTR)
     return optuna.load_study(
@@ -170,6 +165,19 @@ def load_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
         else make_sampler(config.sampler, config.seed, config.multi_objective),
         pruner=make_pruner(config.pruner_name, config.epochs),
     )
+
+
+def existing_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+    """An existing study, to read and annotate: without the sampler and pruner that only
+    running trials needs. An unknown name raises a UsageError that names the studies there."""
+    study = find_study(storage, name)
+    if study is None:
+        names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+        known = (
+            f"; studies here: {', '.join(names)}" if names else "; this storage has no studies yet"
+        )
+        raise UsageError(f"no study named {name!r}{known} (see `cnnsearch studies`)")
+    return study
 
 
 def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:

@@ -18,6 +18,24 @@ EARLY_STOP_PATIENCE = 3
 LR_PATIENCE = 2
 
 
+def weights_seed(study_seed: int | None, index: int) -> int:
+    """The seed of a trial's weights and batch order, from the study's --seed and the trial's
+    index: its number, or in a sweep its repeat's, so that repeat r starts alike for every value
+    (the sampler's seed is `search.study.sampler_seed`)."""
+    return (study_seed or 0) * 100_003 + index
+
+
+def start(seed: int) -> str:
+    """Start a model afresh, for a trial, a continuation or `evaluate`: free what earlier models
+    left (`clear_session` collects garbage, see `search.objective._freeze_what_exists`), apply
+    this machine's precision policy, and seed the weights and the batch order. Returns the
+    precision."""
+    keras.backend.clear_session()
+    precision = hardware.apply_precision()
+    keras.utils.set_random_seed(seed)
+    return precision
+
+
 def build(
     spec: Spec, input_shape: tuple[int, ...], n_classes: int, n_train: int, epochs: int
 ) -> keras.Model:

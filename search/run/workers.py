@@ -8,16 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import grpc
 import optuna
-import redis.exceptions
-import sqlalchemy.exc
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial
 
-from errors import RunError, StorageUnreachable, TrialFailed
+from errors import StorageUnreachable, TrialFailed
 from search.config import SearchConfig
-from search.data import Dataset, load, split_validation
+from search.data import Dataset, load
 from search.proposals import MAX_DUPLICATES_IN_A_ROW, Duplicate, Proposer
 from search.run import hardware
 from search.run.budget import OverBudget, claim_slot, slot_holders
@@ -32,6 +29,7 @@ from search.run.gpus import run_gpu_workers
 from search.run.heartbeat import beating, fail_stale_trials
 from search.run.progress import Progress
 from search.run.restart import RESTARTED_ENV, Restarter, worker_command
+from search.run.steps import Reading, Step, next_step
 from search.run.stopping import raise_if_stop_requested, stop_requests
 from search.study import (
     find_study,
@@ -42,17 +40,11 @@ from search.study import (
     stored_config,
     sweep_repeats,
 )
-from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, OVER_BUDGET_ATTR
-from storage import describe_error, open_artifact_store, open_storage
+from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, FAIL_REASON_ATTR, OVER_BUDGET_ATTR
+from storage import open_artifact_store, open_storage
+from storage.outage import StorageOutage, failed_as_stale, is_storage_failure
 
 WAIT_SECONDS = 1.0
-STORAGE_PATIENCE = 300.0
-STORAGE_ERRORS = (
-    optuna.exceptions.StorageInternalError,
-    sqlalchemy.exc.OperationalError,
-    grpc.RpcError,  # the gRPC storage proxy
-    redis.exceptions.ConnectionError,  # the Redis journal
-)
 
 
 @dataclass(frozen=True)
@@ -91,7 +83,7 @@ def optimize(
         # it was made, and open_study refuses a changed config); loading later keeps a resumed
         # run's deadline check right at its start.
         dataset = _load(config, progress)
-        split_validation(dataset, config.val_fraction, config.seed or 0, config.train_size)
+        config.split(dataset)
     study = open_study(config, storage)
     stored_deadline, said = apply_deadline(study, deadline)
     budget = config.budget(stored_deadline is not None)
@@ -130,7 +122,7 @@ def _open_storage(storage_url: str, progress: Progress) -> optuna.storages.BaseS
     that is down at that moment, as the running worker it replaces would have."""
     if not os.environ.get(RESTARTED_ENV):
         return open_storage(storage_url)
-    outage = StorageOutage(progress)
+    outage = StorageOutage(progress.say)
     while True:
         try:
             return open_storage(storage_url)
@@ -222,29 +214,12 @@ def run_until_budget(
     (`search.run.continuation`). Before each search trial `propose` may queue its configuration (a
     starting point, a greedy step: `search.proposals.Proposer`); `restart`, called before every
     trial but the first, may replace the process with a fresh worker (`search.run.restart`);
-    `after_trial` sees every finished trial.
+    `after_trial` sees every finished trial. What to do next is `search.run.steps.next_step`.
     An exception from the objective fails that trial only, with its reason; the worker goes on.
     """
-    spare = 0  # from this worker's last claim (`claim_slot`); below 1, read the study first
-
-    def claimed(trial: optuna.Trial) -> float | tuple[float, ...]:
-        nonlocal spare
-        with beating(trial):  # where the storage has no heartbeat of its own
-            spare = 0
-            if budget is not None and CONTINUES_ATTR not in trial.user_attrs:
-                spare = claim_slot(trial, budget)
-            return _guarded(objective, trial)
-
-    def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        nonlocal repeats
-        repeats = repeats + 1 if DUPLICATE_ATTR in trial.user_attrs else 0
-        if OVER_BUDGET_ATTR not in trial.user_attrs:
-            progress.trial_finished(study, trial)
-        if after_trial is not None:
-            after_trial(study, trial)
-
-    said_waiting, said_exhausted, ran, repeats = False, False, 0, 0
-    outage = StorageOutage(progress)
+    trials = _TrialRunner(objective, progress, after_trial)
+    outage = StorageOutage(progress.say)
+    said: set[Step] = set()  # what was said once per run: the space exhausted, the waiting
     deadline = read_deadline(study)
     with (
         stop_requests(),
@@ -253,67 +228,130 @@ def run_until_budget(
         while True:
             try:
                 raise_if_stop_requested()
-                deadline = read_deadline(study)
-                budget = config.budget(deadline is not None)
-                all_taken = budget_met = False
-                if spare < 1 and budget is not None:
-                    holders, finished, waiting = slot_holders(study)
-                    budget_met = finished >= budget
-                    all_taken = len(holders) >= budget and not waiting
-                if budget_met and not in_final_phase(study, budget_met=True):
-                    return RunSummary(config.study, finished, budget, "budget")
-                exhausted = repeats >= MAX_DUPLICATES_IN_A_ROW
-                if exhausted and not said_exhausted:
-                    progress.say(
-                        f"the last {repeats} proposals all repeated trials already run: the "
-                        "space is exhausted (widen it with --set, or stop here)"
-                    )
-                    said_exhausted = True
-                if restart is not None and ran:
+                reading = _read(study, config, trials)
+                step = next_step(reading)
+                if reading.exhausted:
+                    _say_once(said, Step.EXHAUSTED, progress, _exhausted(trials.repeats))
+                if step.stops:
+                    finished = reading.finished
+                    finished = finished_trials(study) if finished is None else finished
+                    return RunSummary(config.study, finished, reading.budget, step.value)
+                if restart is not None and trials.ran:
                     restart()  # before anything is queued: a fresh process decides anew
-                done = budget_met or exhausted  # no more search: only the best trained on
-                final = in_final_phase(study, done)
-                best = next_to_continue(study) if final else None
-                if best is not None and should_continue(study, deadline, best):
-                    enqueue_continuation(study, best)
-                elif exhausted:
-                    return RunSummary(config.study, finished_trials(study), budget, "exhausted")
-                elif final and budget_met:
-                    return RunSummary(config.study, finished, budget, "budget")
-                elif not should_start(study, deadline):
-                    return RunSummary(config.study, finished_trials(study), budget, "deadline")
-                elif all_taken:
-                    if not said_waiting:
-                        progress.say(
-                            f"waiting for the {len(holders) - finished} trial(s) other "
-                            "workers are running"
-                        )
-                        said_waiting = True
+                if step is Step.WAIT:
+                    _say_once(said, Step.WAIT, progress, _waiting(reading.running))
                     time.sleep(WAIT_SECONDS)
                     fail_stale_trials(study)
                     continue
+                if step is Step.CONTINUE:
+                    enqueue_continuation(study, reading.best)
                 elif propose is not None:
                     propose(study)
                 fail_stale_trials(study)  # whoever starts a trial retries a dead worker's
-                study.optimize(
-                    claimed,
-                    n_trials=1,
-                    catch=(TrialFailed, OverBudget, Duplicate),
-                    callbacks=[report],
-                    gc_after_trial=False,
-                    show_progress_bar=False,
-                )
-                ran += 1
+                trials.run(study, reading.budget)
                 outage.over()
             except Exception as e:
-                if _failed_as_stale(e):
-                    progress.say(
-                        "this worker's trial was failed as stale by another; it is retried"
-                    )
-                elif _storage_failure(e):
-                    outage.wait(e)
-                else:
+                if not _ridden_out(e, outage, progress):
                     raise
+
+
+def _read(study: optuna.Study, config: SearchConfig, trials: _TrialRunner) -> Reading:
+    """What the next step depends on. The slots are counted only when the last claim left
+    none spare, which spares a full read of the study before most trials."""
+    deadline = read_deadline(study)
+    budget = config.budget(deadline is not None)
+    holders, finished, all_taken = [], None, False
+    if trials.spare < 1 and budget is not None:
+        holders, finished, waiting = slot_holders(study)
+        all_taken = len(holders) >= budget and not waiting
+    exhausted = trials.repeats >= MAX_DUPLICATES_IN_A_ROW
+    budget_met = finished is not None and finished >= budget
+    final = in_final_phase(study, budget_met or exhausted)
+    best = next_to_continue(study) if final else None
+    if best is not None and not should_continue(study, deadline, best):
+        best = None
+    return Reading(
+        budget=budget,
+        finished=finished,
+        running=len(holders) - (finished or 0),
+        budget_met=budget_met,
+        all_taken=all_taken,
+        exhausted=exhausted,
+        final=final,
+        best=best,
+        may_start=should_start(study, deadline),
+    )
+
+
+def _say_once(said: set[Step], step: Step, progress: Progress, message: str) -> None:
+    if step not in said:
+        progress.say(message)
+        said.add(step)
+
+
+def _exhausted(repeats: int) -> str:
+    return (
+        f"the last {repeats} proposals all repeated trials already run: the "
+        "space is exhausted (widen it with --set, or stop here)"
+    )
+
+
+def _waiting(running: int) -> str:
+    return f"waiting for the {running} trial(s) other workers are running"
+
+
+def _ridden_out(error: Exception, outage: StorageOutage, progress: Progress) -> bool:
+    """Whether `error` is one a worker goes on after: its trial failed as stale by another
+    worker, or a storage outage it waits out (until its patience ends)."""
+    if failed_as_stale(error):
+        progress.say("this worker's trial was failed as stale by another; it is retried")
+        return True
+    if is_storage_failure(error):
+        outage.wait(error)
+        return True
+    return False
+
+
+class _TrialRunner:
+    """Runs the study's trials one at a time and keeps what the next step depends on: the
+    slots this worker's last claim left spare (`claim_slot`; below 1, count them before the
+    next trial) and how many proposals in a row repeated a trial."""
+
+    def __init__(
+        self,
+        objective: Callable[[optuna.Trial], float | tuple[float, ...]],
+        progress: Progress,
+        after_trial: Callable[[optuna.Study, FrozenTrial], None] | None,
+    ) -> None:
+        self.objective, self.progress, self.after_trial = objective, progress, after_trial
+        self.budget: int | None = None
+        self.spare = self.repeats = self.ran = 0
+
+    def run(self, study: optuna.Study, budget: int | None) -> None:
+        self.budget = budget
+        study.optimize(
+            self._claimed,
+            n_trials=1,
+            catch=(TrialFailed, OverBudget, Duplicate),
+            callbacks=[self._report],
+            gc_after_trial=False,
+            show_progress_bar=False,
+        )
+        self.ran += 1
+
+    def _claimed(self, trial: optuna.Trial) -> float | tuple[float, ...]:
+        with beating(trial):  # where the storage has no heartbeat of its own
+            self.spare = 0
+            if self.budget is not None and CONTINUES_ATTR not in trial.user_attrs:
+                self.spare = claim_slot(trial, self.budget)
+            return _guarded(self.objective, trial)
+
+    def _report(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.repeats = self.repeats + 1 if DUPLICATE_ATTR in trial.user_attrs else 0
+        if OVER_BUDGET_ATTR not in trial.user_attrs:
+            self.progress.trial_finished(study, trial)
+        if self.after_trial is not None:
+            self.after_trial(study, trial)
 
 
 def _guarded(
@@ -327,50 +365,8 @@ def _guarded(
     except (optuna.TrialPruned, TrialFailed, OverBudget, Duplicate, UpdateFinishedTrialError):
         raise  # the last: another worker failed it as stale (an outage); it is retried there
     except Exception as e:
-        if _storage_failure(e):
+        if is_storage_failure(e):
             raise
         reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
-        trial.set_user_attr("fail_reason", reason[:500])
+        trial.set_user_attr(FAIL_REASON_ATTR, reason[:500])
         raise TrialFailed(reason) from e
-
-
-def _failed_as_stale(error: Exception) -> bool:
-    """Whether another worker failed this worker's trial as stale (during an outage) before it
-    could report or finish it: Optuna's UpdateFinishedTrialError, or its tell's "Cannot tell a
-    FAIL trial." ValueError."""
-    if isinstance(error, UpdateFinishedTrialError):
-        return True
-    return isinstance(error, ValueError) and str(error).startswith("Cannot tell a ")
-
-
-def _storage_failure(error: BaseException | None) -> bool:
-    """Whether `error` comes from the storage. Optuna can hide it behind another error raised
-    while it handles it (an UnboundLocalError in its trial clean-up), so look down the chain."""
-    while error is not None:
-        if isinstance(error, STORAGE_ERRORS):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-class StorageOutage:
-    """Rides out a database that went away (a restart, a failover): waits and tries again for
-    up to `patience` seconds. A trial that was running is left to the heartbeat, which fails it
-    and has it retried."""
-
-    def __init__(self, progress: Progress, patience: float = STORAGE_PATIENCE) -> None:
-        self.progress, self.patience, self.since = progress, patience, None
-
-    def wait(self, error: Exception) -> None:
-        now = time.monotonic()
-        if self.since is None:
-            self.since = now
-            self.progress.say(f"storage unreachable ({describe_error(error)}); retrying")
-        if now - self.since > self.patience:
-            raise RunError(
-                f"storage unreachable for {self.patience:.0f} s: {describe_error(error)}"
-            ) from None
-        time.sleep(WAIT_SECONDS * 2)
-
-    def over(self) -> None:
-        self.since = None

@@ -8,12 +8,13 @@ from optuna_dashboard import get_note
 from search import training
 from search.analysis.evaluations import evaluations_markdown, stored_evaluations
 from search.config import SearchConfig
-from search.evaluate import evaluate_trial
+from search.evaluate import _weights_seed, evaluate_trial
 from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
 from search.run.workers import optimize
+from search.study import REPEAT
 from search.training import EARLY_STOP_PATIENCE
-from search.vocabulary import CONTINUES_ATTR, EPOCHS_RUN_ATTR
+from search.vocabulary import CONTINUES_ATTR, EPOCHS_RUN_ATTR, SEED_ATTR
 from testing.synthetic import evaluation as sample_evaluation
 from testing.upstream_files import write_image_folder
 from tests.conftest import SMALL_MODEL
@@ -94,3 +95,21 @@ def test_a_continuation_without_its_model_is_retrained_for_all_its_epochs(tmp_pa
 
     assert evaluation.model_source == "retrained"
     assert fits == [(3, [CONTINUE_PATIENCE]), (1, [EARLY_STOP_PATIENCE])]
+
+
+def test_a_model_is_retrained_with_the_seed_its_trial_trained_with():
+    """The recorded seed; for a trial that recorded none, the objective's rule (the study's seed
+    and the trial's number, or its repeat's index in a sweep), never the bare trial number."""
+    config = SearchConfig("digits", seed=3)
+    study = optuna.create_study()
+    for _ in range(3):
+        study.add_trial(optuna.trial.create_trial(value=0.5))
+    repeat = optuna.distributions.IntDistribution(0, 2)
+    study.add_trial(
+        optuna.trial.create_trial(params={REPEAT: 1}, distributions={REPEAT: repeat}, value=0.5)
+    )
+    study.add_trial(optuna.trial.create_trial(value=0.5, user_attrs={SEED_ATTR: 77}))
+    searched, repeated, recorded = study.trials[2:]
+    assert _weights_seed(searched, config) == training.weights_seed(3, 2) != 2
+    assert _weights_seed(repeated, config) == training.weights_seed(3, 1)
+    assert _weights_seed(recorded, config) == 77

@@ -7,7 +7,14 @@ from optuna.trial import TrialState
 from errors import RunError, UsageError
 from search import study as study_module
 from search.config import SearchConfig
-from search.study import finished_trials, load_study, make_sampler, open_study, stored_config
+from search.study import (
+    existing_study,
+    finished_trials,
+    load_study,
+    make_sampler,
+    open_study,
+    stored_config,
+)
 from search.vocabulary import (
     CONFIG_ATTR,
     CONTINUES_ATTR,
@@ -61,6 +68,20 @@ def test_unknown_study_names_the_ones_that_exist(sqlite_url):
     open_study(SearchConfig("digits"), storage)
     with pytest.raises(UsageError, match="no study named 'nope'; studies here: digits-convnet"):
         load_study(storage, "nope")
+
+
+def test_a_study_only_read_is_loaded_without_its_sampler_and_pruner(sqlite_url, monkeypatch):
+    storage = open_storage(sqlite_url)
+    open_study(SearchConfig("digits"), storage)
+
+    def unused(*args):
+        raise AssertionError("a study only read needs no sampler or pruner")
+
+    monkeypatch.setattr(study_module, "make_sampler", unused)
+    monkeypatch.setattr(study_module, "make_pruner", unused)
+    assert existing_study(storage, "digits-convnet").study_name == "digits-convnet"
+    with pytest.raises(UsageError, match="no study named 'nope'; studies here: digits-convnet"):
+        existing_study(storage, "nope")
 
 
 def test_budget_counts_finished_trials_but_not_lost_workers(sqlite_url):

@@ -68,7 +68,7 @@ def test_a_restarted_worker_waits_for_its_database_a_new_one_fails_at_once(monke
     from errors import RunError, StorageUnreachable
     from search.run import workers
     from search.run.progress import Progress
-    from storage import open_storage
+    from storage import open_storage, outage
 
     attempts = []
 
@@ -79,7 +79,7 @@ def test_a_restarted_worker_waits_for_its_database_a_new_one_fails_at_once(monke
         return open_storage(url)
 
     monkeypatch.setattr(workers, "open_storage", flaky)
-    monkeypatch.setattr(workers, "WAIT_SECONDS", 0.01)
+    monkeypatch.setattr(outage, "RETRY_SECONDS", 0.01)
     with pytest.raises(RunError):
         workers._open_storage(sqlite_url, Progress(quiet=True))  # a first start: no waiting
     attempts.clear()

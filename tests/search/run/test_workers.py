@@ -13,6 +13,7 @@ from search.run.progress import Progress
 from search.study import open_study
 from search.vocabulary import FAIL_REASON_ATTR
 from storage import open_storage
+from storage.outage import is_storage_failure
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,7 @@ def test_a_storage_failure_inside_a_trial_is_no_failed_trial_but_an_outage(sqlit
     config = SearchConfig("digits", trials=1, pruner="none")
     study = open_study(config, open_storage(sqlite_url))
     error = sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed"))
-    assert workers._storage_failure(error)
+    assert is_storage_failure(error)
     with pytest.raises(sqlalchemy.exc.OperationalError):
         workers._guarded(lambda trial: (_ for _ in ()).throw(error), study.ask())
 
