@@ -15,8 +15,12 @@ demo: $(STAMP)
 	$(PY) cli.py optimize digits --timeout 100 --seed 0
 	$(PY) cli.py best digits-convnet
 
+# The tests run in parallel, more workers than cores: many wait on sleeps and subprocesses.
+# Those marked `alone` restart a shared server, so they run afterwards, by themselves.
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not alone"
+	$(PY) -m pytest -q -m alone
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -128,6 +128,7 @@ def test_interrupted_worker_leaves_no_trial_running(tmp_path, sig):
 
 @pytest.mark.slow
 @pytest.mark.services
+@pytest.mark.alone  # restarts the server under every other test's PostgreSQL database
 def test_workers_ride_out_a_postgresql_restart():
     url, drop = server_database("postgresql")
     try:
