@@ -116,7 +116,7 @@ def _grpc_proxy(backend: str) -> Iterator[str]:
     )
     try:
         proxy = optuna.storages.GrpcStorageProxy(host="127.0.0.1", port=port)
-        proxy.wait_server_ready(timeout=60)
+        proxy.wait_server_ready(timeout=180)  # it imports first: slow on a loaded machine
         proxy.close()
         yield f"grpc://127.0.0.1:{port}"
     finally:
