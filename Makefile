@@ -19,7 +19,7 @@ demo: $(STAMP)
 # Those marked `alone` restart a shared server, so they run afterwards, by themselves.
 TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not alone"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not alone"
 	$(PY) -m pytest -q -m alone
 
 lint: $(STAMP)
