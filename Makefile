@@ -16,7 +16,8 @@ demo: $(STAMP)
 	$(PY) cli.py best digits-convnet
 
 # The tests run in parallel, more workers than cores: many wait on sleeps and subprocesses.
-# Those marked `alone` restart a shared server, so they run afterwards, by themselves.
+# Those marked `alone` restart a shared server or keep a wall-clock deadline, so they run
+# afterwards, by themselves.
 TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not alone"
