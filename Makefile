@@ -15,9 +15,14 @@ demo: $(STAMP)
 	$(PY) cli.py optimize digits --timeout 100 --seed 0
 	$(PY) cli.py best digits-convnet
 
+# The tests run in parallel, more workers than cores: many wait on sleeps and subprocesses.
+# Those marked `alone` restart a shared server or keep a wall-clock deadline, so they run
+# afterwards, by themselves.
+TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not alone"
+	$(PY) -m pytest -q -m alone
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

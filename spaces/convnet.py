@@ -75,6 +75,7 @@ MODEL_DIMENSIONS = (
         "max",
         choices=("max", "avg"),
         help="pooling of the global head (only when head = global)",
+        only_when="head == 'global'",
     ),
 )
 # Random changes to the training images, inside the model; a data set whose labels a flip

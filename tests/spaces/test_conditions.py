@@ -4,8 +4,11 @@ import pytest
 from spaces import SPACES, conditions
 
 
-def test_convnet_declares_dense_units_conditional_and_the_other_spaces_nothing():
-    assert conditions("convnet") == {"dense_units": "n_dense > 0"}
+def test_convnet_declares_its_conditional_dimensions_and_the_other_spaces_nothing():
+    assert conditions("convnet") == {
+        "dense_units": "n_dense > 0",
+        "global_pool": "head == 'global'",
+    }
     assert conditions("mlp") == conditions("alexnet") == conditions("lenet5") == {}
     assert conditions(None) == conditions("no-such-space") == {}
 

@@ -26,8 +26,9 @@ STORAGES = ["sqlite", "postgresql", "mysql", "journal", "redis", "grpc"]
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
 MYSQL = "mysql+pymysql://root@127.0.0.1:3306/{db}"
 # Optuna's Redis journal keeps every study in one log per database, so the tests take a whole
-# database of their own and empty it after each test.
-REDIS_DB = 15
+# database of their own and empty it after each test: 15 counting down, one per xdist worker
+# (`PYTEST_XDIST_WORKER` is gw0, gw1, ...; unset in a serial run).
+REDIS_DB = 15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 REDIS = f"redis://127.0.0.1:6379/{REDIS_DB}"
 PROXY_SERVER = """
 import sys
@@ -115,7 +116,7 @@ def _grpc_proxy(backend: str) -> Iterator[str]:
     )
     try:
         proxy = optuna.storages.GrpcStorageProxy(host="127.0.0.1", port=port)
-        proxy.wait_server_ready(timeout=60)
+        proxy.wait_server_ready(timeout=180)  # it imports first: slow on a loaded machine
         proxy.close()
         yield f"grpc://127.0.0.1:{port}"
     finally:

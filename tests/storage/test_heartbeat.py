@@ -53,10 +53,21 @@ def retries_of(study: optuna.Study, number: int) -> list[optuna.trial.FrozenTria
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_a_killed_workers_trial_is_failed_and_queued_again_once(storage_url, monkeypatch):
+def test_a_killed_workers_trial_is_failed_and_queued_again_once_and_so_is_one_that_never_beat(
+    storage_url, monkeypatch
+):
+    # Two studies on one storage, side by side: "beat" keeps its worker alive for a while,
+    # "silent" loses its worker at once, before its trial ever beat.
     optuna.create_study(study_name="beat", storage=open_storage(storage_url))
+    optuna.create_study(study_name="silent", storage=open_storage(storage_url))
     worker, number = start_stale_worker(storage_url, "beat", "beat")
     try:
+        silent_worker, silent_number = start_stale_worker(storage_url, "silent", "silent")
+        kill(silent_worker)
+        patient = observer(storage_url, "silent", 60, monkeypatch)  # grace: 3 minutes
+        fail_stale_trials(patient)
+        assert state(patient, silent_number) == TrialState.RUNNING
+
         # Beating every second, the trial outlives two grace periods of a 2-second heartbeat.
         study = observer(storage_url, "beat", 2, monkeypatch)
         started = study.trials[number].datetime_start.timestamp()
@@ -75,21 +86,9 @@ def test_a_killed_workers_trial_is_failed_and_queued_again_once(storage_url, mon
     assert RetryHeartbeatStaleTrialCallback.retry_history(retry) == [number]
     assert BEAT_ATTR not in retry.system_attrs
 
-
-@pytest.mark.slow
-@pytest.mark.services
-def test_a_trial_that_never_beat_is_stale_once_the_grace_period_has_passed(
-    storage_url, monkeypatch
-):
-    optuna.create_study(study_name="silent", storage=open_storage(storage_url))
-    worker, number = start_stale_worker(storage_url, "silent", "silent")
-    kill(worker)
-    patient = observer(storage_url, "silent", 60, monkeypatch)  # grace: 3 minutes
-    fail_stale_trials(patient)
-    assert state(patient, number) == TrialState.RUNNING
     study = observer(storage_url, "silent", 1, monkeypatch)
-    wait_until_failed(study, number)
-    (retry,) = retries_of(study, number)
+    wait_until_failed(study, silent_number)
+    (retry,) = retries_of(study, silent_number)
     assert retry.state == TrialState.WAITING
 
 

@@ -77,34 +77,29 @@ def test_four_workers_on_a_fresh_database_meet_the_budget_exactly(storage_url):
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_a_killed_workers_trial_is_retried_by_a_survivor(storage_url):
-    db_url = storage_url
-    victim = start(db_url, "killed", 3, 30.0)
-    # Killed mid-trial, after its first report: its trial has beaten (the next test kills a
-    # worker whose trial never did).
-    killed = wait_for_running(db_url, "killed", reported=True)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    wait_all([start(db_url, "killed", 3, 0.3)])
-    stored = trials(db_url, "killed")
-    assert stored[killed.number].state == TrialState.FAIL
-    retried = [optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) for t in stored]
-    assert killed.number in retried
-    study = optuna.load_study(study_name="killed", storage=open_storage(db_url))
-    assert finished_trials(study) == 3
-
-
-@pytest.mark.slow
-@pytest.mark.services
-def test_a_trial_whose_worker_died_before_its_first_beat_is_retried_by_a_survivor(storage_url):
+def test_a_dead_workers_trial_is_retried_by_a_survivor_whether_or_not_it_had_beaten(storage_url):
+    # Two studies on one storage, side by side: "killed" loses its worker mid-trial, after its
+    # first report (its trial has beaten); "unbeaten" loses it before its trial ever beat.
     open_study(
         SearchConfig("digits", study_name="unbeaten", trials=3, pruner="none"),
         open_storage(storage_url),
     )
-    victim, number = start_stale_worker(storage_url, "unbeaten", "silent")
+    victim = start(storage_url, "killed", 3, 30.0)
+    silent, number = start_stale_worker(storage_url, "unbeaten", "silent")
+    silent.send_signal(signal.SIGKILL)
+    killed = wait_for_running(storage_url, "killed", reported=True)
     victim.send_signal(signal.SIGKILL)
-    victim.communicate(timeout=60)
-    wait_all([start(storage_url, "unbeaten", 3, 0.3)])
+    victim.wait()
+    silent.communicate(timeout=60)
+    wait_all([start(storage_url, "killed", 3, 0.3), start(storage_url, "unbeaten", 3, 0.3)])
+
+    stored = trials(storage_url, "killed")
+    assert stored[killed.number].state == TrialState.FAIL
+    retried = [optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) for t in stored]
+    assert killed.number in retried
+    study = optuna.load_study(study_name="killed", storage=open_storage(storage_url))
+    assert finished_trials(study) == 3
+
     stored = trials(storage_url, "unbeaten")
     assert stored[number].state == TrialState.FAIL
     retried = [optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) for t in stored]
@@ -128,6 +123,7 @@ def test_interrupted_worker_leaves_no_trial_running(tmp_path, sig):
 
 @pytest.mark.slow
 @pytest.mark.services
+@pytest.mark.alone  # restarts the server under every other test's PostgreSQL database
 def test_workers_ride_out_a_postgresql_restart():
     url, drop = server_database("postgresql")
     try:

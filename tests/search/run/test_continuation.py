@@ -64,6 +64,7 @@ def test_a_continuation_trains_the_saved_model_on_from_its_last_epoch(
     assert finished_trials(study) == 1  # it trained no new configuration
 
 
+@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
 def test_a_trial_the_deadline_cuts_while_it_leads_completes_at_its_best_epoch(
     digits, tmp_path, monkeypatch
 ):
@@ -121,6 +122,7 @@ def test_a_queued_continuation_whose_deadline_passed_trains_nothing(digits, tmp_
 
 
 @pytest.mark.slow
+@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
 def test_a_timed_run_ends_by_training_its_best_trial_on(sqlite_url, tmp_path, monkeypatch):
     monkeypatch.setenv(LIMIT_ENV, "0")  # a restart would replace the test process
     config = SearchConfig("digits", epochs=2, train_size=300, sets=SMALL_MODEL, seed=0)

@@ -60,6 +60,7 @@ def assert_interrupted_trials_recorded(study: optuna.Study, expected: int) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
 def test_one_process_stops_at_the_deadline(sqlite_url, tmp_path, monkeypatch):
     monkeypatch.setattr(training, "EARLY_STOP_PATIENCE", 10**6)
     monkeypatch.setattr(cost, "SHARE", 10**6)  # no cost stop for these endless trials
@@ -75,6 +76,7 @@ def test_one_process_stops_at_the_deadline(sqlite_url, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
 def test_three_processes_started_at_different_times_stop_together(sqlite_url, tmp_path):
     args = [
         *("optimize", "digits", "--study", "shared", "--trials", 50, "--epochs", 1000),
