@@ -1,8 +1,8 @@
 """Augmentation as Keras layers inside the model, and test-time augmentation (TTA).
 
-Keras' random preprocessing layers change images only when the model trains (`training=True`
-in `fit`), so `predict` and `evaluate` see the images as they are, and the augmentation runs on
-the model's device as part of its graph, costing no Python per batch.
+The random layers (Keras' flips and erasing, and `RandomShift` here) change images only when the
+model trains (`training=True` in `fit`), so `predict` and `evaluate` see the images as they are,
+and the augmentation runs on the model's device as part of its graph, costing no Python per batch.
 """
 
 from __future__ import annotations
