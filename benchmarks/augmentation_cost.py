@@ -1,4 +1,4 @@
-"""Benchmark 14: seconds per epoch of one model with the default augmentation and without.
+"""Benchmark 15: seconds per epoch of one model with the default augmentation and without.
 
 The model is the fashion lab's main model (the `fashion-lab` start); the augmentation is the
 `resnet-small` start's (random shifts of up to 10% and horizontal flips, as Keras layers in the
@@ -70,7 +70,7 @@ def main() -> None:
     plain, augmented = min(seconds[False]), min(seconds[True])
     ratio = augmented / plain
     append_row(
-        "14 augmentation cost: seconds per epoch with the default augmentation and without",
+        "15 augmentation cost: seconds per epoch with the default augmentation and without",
         f"fashion_mnist {len(split.y_train)} images, the fashion-lab model, fastest of "
         f"{args.repeats} alternating epochs: without {plain:.2f} s, with shifts ≤ 10% and "
         f"flips {augmented:.2f} s, ratio {ratio:.3f} (each: "

@@ -1,5 +1,10 @@
 """Augmentation: which transforms each data set allows, and that it never acts at inference."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import optuna
@@ -9,13 +14,14 @@ from errors import UsageError
 from search.config import SearchConfig
 from search.data import flips_keep_labels
 from spaces import convnet, reference_params
-from spaces.augmentation import with_tta
+from spaces.augmentation import RandomShift, with_tta
 from spaces.build import build_model
 from spaces.spec import Augmentation, ConvLayer, ModelSpec
 from spaces.starts import start_params
 from testing.upstream_files import write_image_folder
 
 ALL_ON = Augmentation(translate=0.2, flip=True, erase=1.0)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def augmentation_bounds(dataset: str, *sets: str):
@@ -101,3 +107,81 @@ def test_tta_averages_the_images_and_their_mirrors_and_saves_as_plain_keras(tmp_
     tta.save(tmp_path / "tta.keras")
     loaded = keras.saving.load_model(tmp_path / "tta.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)
+
+
+def resnet_small():
+    """The `resnet-small` start's model, with its default augmentation (shifts and flips)."""
+    (start,) = (s for s in convnet.STARTS if s.name == "resnet-small")
+    spec = convnet.suggest_spec(optuna.trial.FixedTrial(reference_params(convnet) | start.params))
+    assert spec.model.augmentation.translate and spec.model.augmentation.flip
+    return build_model(spec.model, (16, 16, 1), 10)
+
+
+def test_the_default_augmentation_lets_keras_compile_the_train_step_with_xla():
+    model = resnet_small()
+    model.jit_compile = True  # Keras falls back to False when a layer cannot be compiled
+    assert model.jit_compile is True
+
+
+def bright_pixel_images(n=64, side=10):
+    x = np.zeros((n, side, side, 1), np.float32)
+    x[:, 5, 4, 0] = 1.0
+    return x
+
+
+def test_shifts_move_each_image_by_its_own_whole_pixels_within_the_bound():
+    x = bright_pixel_images()
+    shifted = np.asarray(RandomShift(0.2, seed=0)(x, training=True))  # bound: 2 of 10 pixels
+
+    assert set(np.unique(shifted)) <= {0.0, 1.0}  # whole pixels: nothing interpolated
+    moves = [tuple(np.argwhere(image[..., 0])[0] - (5, 4)) for image in shifted]
+    assert all(abs(dy) <= 2 and abs(dx) <= 2 for dy, dx in moves)
+    assert len(set(moves)) > 5  # each image its own shift, both directions
+    assert np.array_equal(shifted.sum(axis=(1, 2, 3)), np.ones(len(x)))
+
+
+def test_a_pixel_shifted_out_of_the_frame_leaves_zeros_behind():
+    x = np.zeros((64, 10, 10, 1), np.float32)
+    x[:, 0, 0, 0] = 1.0
+    sums = np.asarray(RandomShift(0.2, seed=0)(x, training=True)).sum(axis=(1, 2, 3))
+    assert set(sums) == {0.0, 1.0}
+
+
+def test_shifts_are_the_identity_at_inference_and_survive_a_save_and_load(tmp_path):
+    inputs = keras.Input((10, 10, 1))
+    model = keras.Model(inputs, RandomShift(0.2, seed=3)(inputs))
+    x = bright_pixel_images(n=4)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+
+    model.save(tmp_path / "shift.keras")
+    loaded = keras.models.load_model(tmp_path / "shift.keras")
+    (layer,) = (layer for layer in loaded.layers if isinstance(layer, RandomShift))
+    assert (layer.factor, layer.seed) == (0.2, 3)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), x)
+    assert not np.array_equal(np.asarray(loaded(x, training=True)), x)
+
+
+JAX_FIT = """
+import numpy as np
+from spaces.build import compile_model
+from tests.spaces.test_augmentation import resnet_small
+from spaces.spec import TrainSpec
+
+model = resnet_small()
+compile_model(model, TrainSpec(schedule="cosine"), jit_compile=True, steps_per_epoch=1, epochs=1)
+x = np.random.default_rng(0).integers(0, 256, (64, 16, 16, 1), dtype=np.uint8)
+model.fit(x, np.arange(64) % 10, batch_size=32, epochs=1, verbose=0)
+assert model.jit_compile is True
+"""
+
+
+@pytest.mark.slow
+def test_the_default_augmentation_trains_compiled_on_jax():
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    run = subprocess.run(
+        [sys.executable, "-c", JAX_FIT],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "support `jit_compile" not in run.stderr
