@@ -75,7 +75,11 @@ def mean_std(values: list[float], form: str = ".4f") -> str:
 def missing_package(arm: str) -> str | None:
     """The package an arm needs that is not installed here, if any."""
     package = REQUIRES.get(arm)
-    return package if package and importlib.util.find_spec(package) is None else None
+    if package is None or package in sys.modules:
+        # find_spec raises on a module already imported whose __spec__ is None (optuna_integration
+        # is imported lazily that way), and an imported package is installed anyway.
+        return None
+    return package if importlib.util.find_spec(package) is None else None
 
 
 def run_all(runs: list[tuple[str, int]], args: argparse.Namespace) -> dict[str, list[dict]]:

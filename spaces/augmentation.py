@@ -69,7 +69,8 @@ def augment(x, augmentation: Augmentation):
 
 def with_tta(model: keras.Model) -> keras.Model:
     """`model` predicting the mean of its class probabilities for each image and its horizontal
-    mirror (test-time augmentation). A plain Keras model: it saves and loads without cnnsearch.
+    mirror (test-time augmentation). A plain Keras model around `model`: it saves and loads as
+    `model` does (cnnsearch's own layers, loss and schedule need `spaces.build` imported to load).
     Use it only where flips keep the labels (`search.data.flips_keep_labels`)."""
     inputs = keras.Input(model.input_shape[1:], dtype=model.inputs[0].dtype)
     mirrored = keras.ops.flip(inputs, axis=2)  # (N, H, W, C): axis 2 runs along the width
