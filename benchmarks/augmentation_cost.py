@@ -5,7 +5,10 @@ The model is the fashion lab's main model (the `fashion-lab` start); the augment
 model). The two models train in turns, one epoch at a time, after a warm-up epoch each, so the
 machine's load changes both alike.
 
-    python -m benchmarks.augmentation_cost [--train-size 10000] [--repeats 3]
+    python -m benchmarks.augmentation_cost [--train-size 10000] [--repeats 3] [--note TEXT]
+
+The models compile as a trial's do (XLA where `search.run.hardware.use_xla` says so: always
+under JAX, whose steps run op by op otherwise).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import optuna  # noqa: E402
 
 from benchmarks.common import append_row, description  # noqa: E402
 from search.data import load, split_validation  # noqa: E402
+from search.run import hardware  # noqa: E402
 from spaces import convnet, reference_params  # noqa: E402
 from spaces.build import build_model, compile_model  # noqa: E402
 
@@ -39,7 +43,7 @@ def model(augmented: bool, input_shape, n_classes) -> tuple[keras.Model, int]:
         params |= {k: v for k, v in start_params("resnet-small").items() if k in AUGMENTATION}
     spec = convnet.suggest_spec(optuna.trial.FixedTrial(params))
     built = build_model(spec.model, input_shape, n_classes)
-    compile_model(built, spec.train)
+    compile_model(built, spec.train, hardware.use_xla())
     return built, spec.train.batch_size
 
 
@@ -53,6 +57,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--train-size", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--note",
+        default="2 cores shared with other jobs while it ran, so single epochs vary",
+        help="what the row says of the machine and the run",
+    )
     args = parser.parse_args()
 
     dataset = load("fashion_mnist")
@@ -78,7 +87,7 @@ def main() -> None:
         f"{', '.join(f'{s:.1f}' for s in seconds[True])} s)",
         f"ratio ≤ {GOAL}",
         ratio <= GOAL,
-        "2 cores shared with other jobs while it ran, so single epochs vary",
+        args.note,
     )
 
 
