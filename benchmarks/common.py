@@ -1,8 +1,9 @@
-"""Shared by the benchmark scripts: the machine's description, the RESULTS.md row writer, and the
-configurations a stored study trained."""
+"""Shared by the benchmark scripts: the data options and their loading, the machine's
+description, the RESULTS.md row writer, and the configurations a stored study trained."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -21,6 +22,29 @@ row to reproduce it; the machine is noisy, so compare ratios from one run, not a
 | date | machine | benchmark | command | figures | goal | verdict |
 |---|---|---|---|---|---|---|
 """
+
+
+def parse_with_data(
+    parser: argparse.ArgumentParser,
+    train_size: int,
+    epochs: int,
+    val_fraction: float | None = None,
+):
+    """Add the data options (--dataset, --train-size, --val-fraction where the script varies
+    it, --epochs) to a script's own, parse the command line and load the data set: returns
+    the arguments and the data set."""
+    import optuna
+
+    from search.data import load
+
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--train-size", type=int, default=train_size)
+    if val_fraction is not None:
+        parser.add_argument("--val-fraction", type=float, default=val_fraction)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return args, load(args.dataset)
 
 
 def machine() -> str:

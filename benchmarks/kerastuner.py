@@ -27,9 +27,9 @@ import optuna  # noqa: E402
 from optuna.trial import FixedTrial  # noqa: E402
 
 from benchmarks.arms import ask_keras_tuner  # noqa: E402
-from benchmarks.common import append_row, description  # noqa: E402
+from benchmarks.common import append_row, description, parse_with_data  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
-from search.data import load, split_validation  # noqa: E402
+from search.data import split_validation  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
 from search.proposals import Duplicate, Proposer  # noqa: E402
 from search.study import make_pruner, open_study  # noqa: E402
@@ -135,16 +135,9 @@ N_CLASSES = 0
 def main() -> None:
     global INPUT_SHAPE, N_CLASSES
     parser = argparse.ArgumentParser(description=description(__doc__))
-    parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--budget", type=float, default=600)
     parser.add_argument("--target", type=float, default=0.84)
-    parser.add_argument("--train-size", type=int, default=8000)
-    parser.add_argument("--val-fraction", type=float, default=0.5)
-    parser.add_argument("--epochs", type=int, default=9)
-    args = parser.parse_args()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-    dataset = load(args.dataset)
+    args, dataset = parse_with_data(parser, train_size=8000, epochs=9, val_fraction=0.5)
     INPUT_SHAPE, N_CLASSES = dataset.input_shape, dataset.n_classes
     config = SearchConfig(
         args.dataset,

@@ -17,9 +17,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import optuna  # noqa: E402
 
-from benchmarks.common import append_row, description  # noqa: E402
+from benchmarks.common import append_row, description, parse_with_data  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
-from search.data import load, split_validation  # noqa: E402
+from search.data import split_validation  # noqa: E402
 from search.objective import Objective  # noqa: E402
 from spaces.models import FASHION_MAIN_SETS  # noqa: E402
 
@@ -69,14 +69,8 @@ def time_cnnsearch(config: SearchConfig, dataset) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=description(__doc__))
-    parser.add_argument("--dataset", default="fashion_mnist")
-    parser.add_argument("--train-size", type=int, default=10000)
-    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-    dataset = load(args.dataset)
+    args, dataset = parse_with_data(parser, train_size=10000, epochs=3)
     config = SearchConfig(
         args.dataset, epochs=args.epochs, train_size=args.train_size, sets=FASHION_MAIN_SETS, seed=0
     )

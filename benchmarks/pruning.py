@@ -22,9 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import optuna  # noqa: E402
 
-from benchmarks.common import append_row, description  # noqa: E402
+from benchmarks.common import append_row, description, parse_with_data  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
-from search.data import load  # noqa: E402
 from search.objective import Objective, TrialFailed  # noqa: E402
 from search.proposals import Duplicate, Proposer  # noqa: E402
 from search.study import make_pruner, open_study  # noqa: E402
@@ -105,18 +104,11 @@ def what_stands_in_the_way(pruned: Run, full: Run, gap: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=description(__doc__))
-    parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--trials", type=int, default=30)
-    parser.add_argument("--train-size", type=int, default=8000)
-    parser.add_argument("--val-fraction", type=float, default=0.5)
-    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--others", default="", help="more pruners to compare, like asha,median")
     parser.add_argument("--storage", help="keep the studies there (default: in memory)")
-    args = parser.parse_args()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-    dataset = load(args.dataset)
+    args, dataset = parse_with_data(parser, train_size=8000, epochs=15, val_fraction=0.5)
     default_pruner = SearchConfig(args.dataset).pruner_name
     full = run("none", args, dataset)
     for pruner in [default_pruner, *filter(None, args.others.split(","))]:

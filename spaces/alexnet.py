@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 
 from spaces import training
-from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
+from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, log_int, suggest
 from spaces.spec import ConvLayer, ModelSpec, Spec
 from spaces.starts import Start
 
@@ -17,18 +17,14 @@ MIN_KERNEL = 3
 MODEL_DIMENSIONS = (
     Dimension("n_blocks", 3, low=1, high=5, integer=True, help="conv-pool blocks"),
     Dimension("convs_per_block", 1, low=1, high=3, integer=True, help="conv layers per block"),
-    Dimension(
-        "filters", 32, low=16, high=128, log=True, integer=True, help="first block's filters"
-    ),
+    log_int("filters", 32, 16, 128, help="first block's filters"),
     Dimension(
         "first_kernel", 5, choices=(3, 5, 7), help="first block's kernel; 2 less per block, min 3"
     ),
     Dimension("pool", "max", choices=("max", "avg"), help="2x2 pooling kind"),
     Dimension("activation", "relu", choices=("relu", "elu", "gelu", "tanh")),
     Dimension("n_dense", 2, low=1, high=3, integer=True, help="hidden dense layers"),
-    Dimension(
-        "dense_units", 256, low=64, high=1024, log=True, integer=True, help="units per layer"
-    ),
+    log_int("dense_units", 256, 64, 1024, help="units per layer"),
     Dimension("dropout", 0.5, low=0.0, high=0.5, help="after each pool and dense layer"),
     Dimension("batch_norm", False, choices=(False, True), help="after each conv layer"),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import optuna
 
 from spaces import training
-from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
+from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, log_int, suggest
 from spaces.spec import Augmentation, ConvLayer, ModelSpec, Spec
 from spaces.starts import Start
 
@@ -16,16 +16,7 @@ MAX_FILTERS = 256
 
 MODEL_DIMENSIONS = (
     Dimension("n_conv", 6, low=1, high=10, integer=True, help="conv layers", searched="2..8"),
-    Dimension(
-        "filters",
-        32,
-        low=8,
-        high=256,
-        log=True,
-        integer=True,
-        help="filters per layer",
-        searched="16..128",
-    ),
+    log_int("filters", 32, 8, 256, help="filters per layer", searched="16..128"),
     Dimension(
         "width_growth",
         "constant",
@@ -50,13 +41,11 @@ MODEL_DIMENSIONS = (
     Dimension(
         "n_dense", 0, low=0, high=4, integer=True, help="hidden dense layers", searched="0..2"
     ),
-    Dimension(
+    log_int(
         "dense_units",
         128,
-        low=32,
-        high=1024,
-        log=True,
-        integer=True,
+        32,
+        1024,
         help="units per dense layer (only when n_dense > 0)",
         searched="64..512",
         only_when="n_dense > 0",

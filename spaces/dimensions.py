@@ -51,6 +51,11 @@ class Dimension:
         return f"{format_value(self.low)}..{format_value(self.high)}" + (" log" if self.log else "")
 
 
+def log_int(name: str, reference: int, low: int, high: int, **details: Any) -> Dimension:
+    """A range of whole numbers sampled on a log scale, as widths and unit counts are."""
+    return Dimension(name, reference, low=low, high=high, log=True, integer=True, **details)
+
+
 @dataclass(frozen=True)
 class Bounds:
     """What `--set` made of each dimension: a narrower range, fewer choices, or one value."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 
 from spaces import training
-from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, suggest
+from spaces.dimensions import NO_BOUNDS, Bounds, Dimension, log_int, suggest
 from spaces.spec import ModelSpec, Spec
 from spaces.starts import Start
 
@@ -14,9 +14,7 @@ DESCRIPTION = "flatten the image, then dense layers (the labs' non-convolutional
 
 MODEL_DIMENSIONS = (
     Dimension("n_dense", 2, low=1, high=4, integer=True, help="hidden dense layers"),
-    Dimension(
-        "dense_units", 128, low=32, high=1024, log=True, integer=True, help="units per layer"
-    ),
+    log_int("dense_units", 128, 32, 1024, help="units per layer"),
     Dimension(
         "activation",
         "relu",
