@@ -347,13 +347,12 @@ def _default_bounds():
     return SearchConfig("fashion_mnist").bounds
 
 
-def build_spec(spec, dataset):
-    """cnnsearch's builder, as every tool's hypermodel here uses it: the very same models."""
-    from spaces.build import build_model, compile_model
+def build_spec(spec, dataset, split, epochs: int):
+    """cnnsearch's builder, as every tool's hypermodel here uses it: the very same models,
+    compiled as a trial's (a schedule sized to `epochs` over the split's training images)."""
+    from search import training
 
-    model = build_model(spec.model, dataset.input_shape, dataset.n_classes)
-    compile_model(model, spec.train)
-    return model
+    return training.build(spec, dataset.input_shape, dataset.n_classes, len(split.y_train), epochs)
 
 
 def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
@@ -369,7 +368,7 @@ def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
         def build(self, hp):
             spec = convnet.suggest_spec(FixedTrial(ask_keras_tuner(hp, bounds)), bounds)
             self.batch_size = spec.train.batch_size
-            return build_spec(spec, dataset)
+            return build_spec(spec, dataset, split, args.epochs or EPOCHS)
 
         def fit(self, hp, model, *fit_args, **kwargs):
             return model.fit(*fit_args, batch_size=self.batch_size, **kwargs)
@@ -456,7 +455,7 @@ def run_optuna(args, split, dataset, tracker: Tracker) -> None:
 
         keras.backend.clear_session()
         spec = convnet.suggest_spec(trial, bounds)
-        model = build_spec(spec, dataset)
+        model = build_spec(spec, dataset, split, args.epochs or EPOCHS)
         history = model.fit(
             split.x_train,
             split.y_train,
