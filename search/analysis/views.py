@@ -83,9 +83,10 @@ def _trial_lines(row: dict[str, Any]) -> list[str]:
     )
     if row.get("continues") is not None:
         head += f" (trial {row['continues']}'s model trained on)"
-    lines = [head, *(f"  {name:15} {format_value(v)}" for name, v in row["params"].items())]
+    width = max(15, *map(len, row["params"]))  # one column, however long a name
+    lines = [head, *(f"  {name:{width}} {format_value(v)}" for name, v in row["params"].items())]
     if row.get("model"):
-        lines.append(f"  saved model     {row['model']}")
+        lines.append(f"  {'saved model':{width}} {row['model']}")
     return lines
 
 

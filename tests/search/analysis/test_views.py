@@ -30,6 +30,13 @@ def test_a_single_best_trial_lists_readable_params_and_its_saved_model():
     assert "batch_norm      true" in text and "saved model     /arts/abc" in text
 
 
+def test_the_best_view_keeps_one_column_for_names_longer_than_15_characters():
+    best = row(7, 0.9, {"augment_translate": 0.1, "n_conv": 3}) | {"model": "/arts/abc"}
+    lines = render(*views.best_view([best])).splitlines()[1:]
+    assert [line.split()[-1] for line in lines] == ["0.1", "3", "/arts/abc"]
+    assert len({len(line) - len(line.split()[-1]) for line in lines}) == 1, lines
+
+
 def test_a_pareto_front_shows_what_varies_per_trial_and_what_is_shared():
     front = [
         row(1, 0.9, {"n_conv": 2, "pool": "max"}, params=5e4),
