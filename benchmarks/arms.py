@@ -341,10 +341,11 @@ class Tracker:
         }
 
 
-def _default_bounds():
+def _default_bounds(dataset: str):
+    """The default search's bounds on `dataset`: never flips where a flip changes the labels."""
     from search.config import SearchConfig
 
-    return SearchConfig("fashion_mnist").bounds
+    return SearchConfig(dataset).bounds
 
 
 def build_spec(spec, dataset, split, epochs: int):
@@ -362,7 +363,7 @@ def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
 
     from spaces import convnet
 
-    bounds = _default_bounds()
+    bounds = _default_bounds(args.dataset)
 
     class HyperModel(kt.HyperModel):
         def build(self, hp):
@@ -448,7 +449,7 @@ def run_optuna(args, split, dataset, tracker: Tracker) -> None:
 
     from spaces import convnet
 
-    bounds = _default_bounds()
+    bounds = _default_bounds(args.dataset)
 
     def objective(trial: optuna.Trial) -> float:
         import keras

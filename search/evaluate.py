@@ -29,7 +29,7 @@ from search.run.continuation import CONTINUE_PATIENCE
 from search.run.progress import Progress
 from search.study import REPEAT, existing_study, stored_config
 from search.vocabulary import CONTINUES_ATTR, SEED_ATTR
-from spaces import get_space, reference_params
+from spaces import completed_params, get_space
 from spaces.augmentation import with_tta
 from storage import open_artifact_store, open_storage
 
@@ -89,8 +89,7 @@ def retrain(trial: FrozenTrial, config: SearchConfig, dataset: Dataset) -> keras
     if CONTINUES_ATTR in trial.user_attrs and trial.last_step:
         epochs, patience = trial.last_step, CONTINUE_PATIENCE
     space = get_space(config.space)
-    # A trial stored before a dimension existed trained with its reference value.
-    params = reference_params(space) | trial.params
+    params = completed_params(space, trial.params)  # a trial stored before a dimension existed
     spec = space.suggest_spec(optuna.trial.FixedTrial(params), config.bounds)
     training.start(_weights_seed(trial, config))
     split = config.split(dataset)

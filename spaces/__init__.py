@@ -1,7 +1,7 @@
 """Search spaces: each turns an Optuna trial into a `Spec`; `build_model` turns a spec into Keras.
 
-Public names: `get_space`, `SPACES`, `reference_params`, `conditions`, `parse_sets`, `Bounds`,
-`Spec`.
+Public names: `get_space`, `SPACES`, `reference_params`, `completed_params`, `conditions`,
+`parse_sets`, `Bounds`, `Spec`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "ModelSpec",
     "Spec",
     "TrainSpec",
+    "completed_params",
     "conditions",
     "describe_spaces",
     "get_space",
@@ -48,6 +49,15 @@ def get_space(name: str) -> ModuleType:
 def reference_params(space: ModuleType) -> dict:
     """The space's reference values: the seed lab's model, which `sweep` varies one at a time."""
     return {d.name: d.reference for d in space.DIMENSIONS}
+
+
+def completed_params(space: ModuleType, params: dict) -> dict:
+    """`params` of a trial stored before some of the space's dimensions existed, with those at
+    their reference values (what the trial trained with), where the trial would have them: a
+    conditional dimension only when its condition holds."""
+    fixed = optuna.trial.FixedTrial(reference_params(space) | params)
+    space.suggest_spec(fixed)
+    return fixed.params
 
 
 def conditions(space: str | None) -> dict[str, str]:

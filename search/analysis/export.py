@@ -67,6 +67,7 @@ def _add_tta(path: Path) -> None:
     """Replace the model at `path` by one averaging its predictions with the mirror images'."""
     import keras  # only here: a plain export copies the file
 
+    import spaces.build  # noqa: F401  registers cnnsearch's layers, loss and schedule to load
     from spaces.augmentation import with_tta
 
     with_tta(keras.saving.load_model(path)).save(path)

@@ -14,6 +14,7 @@ better; it trains no new configuration and counts nowhere in the trial budget.
 from __future__ import annotations
 
 from datetime import datetime
+from types import ModuleType
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -28,6 +29,7 @@ from search.vocabulary import (
     PROPOSAL_ATTR,
     SECONDS_PER_EPOCH_ATTR,
 )
+from spaces import completed_params
 
 CONTINUE_EPOCHS = 100  # at most, on top of the trial's own; the early stop ends it sooner
 CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy, the rate halving meanwhile
@@ -64,10 +66,12 @@ def next_to_continue(study: optuna.Study) -> FrozenTrial | None:
     return None if best is None or best.number in taken else best
 
 
-def enqueue_continuation(study: optuna.Study, trial: FrozenTrial) -> None:
-    """Queue the trial that trains `trial`'s model on; whichever worker asks next runs it."""
+def enqueue_continuation(study: optuna.Study, trial: FrozenTrial, space: ModuleType) -> None:
+    """Queue the trial that trains `trial`'s model on; whichever worker asks next runs it. A
+    trial stored before some dimensions existed is continued with those at their reference
+    values of `space`, as it trained, not with values a sampler would pick."""
     study.enqueue_trial(
-        trial.params,
+        completed_params(space, trial.params),
         user_attrs={CONTINUES_ATTR: trial.number, PROPOSAL_ATTR: f"continues trial {trial.number}"},
     )
 

@@ -41,6 +41,7 @@ from search.study import (
     sweep_repeats,
 )
 from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, FAIL_REASON_ATTR, OVER_BUDGET_ATTR
+from spaces import get_space
 from storage import open_artifact_store, open_storage
 from storage.outage import StorageOutage, failed_as_stale, is_storage_failure
 
@@ -244,7 +245,7 @@ def run_until_budget(
                     fail_stale_trials(study)
                     continue
                 if step is Step.CONTINUE:
-                    enqueue_continuation(study, reading.best)
+                    enqueue_continuation(study, reading.best, get_space(config.space))
                 elif propose is not None:
                     propose(study)
                 fail_stale_trials(study)  # whoever starts a trial retries a dead worker's

@@ -7,6 +7,7 @@ import pytest
 from search.config import SearchConfig
 from search.evaluate import evaluate_trial
 from search.proposals import PROPOSAL_ATTR
+from search.run.continuation import enqueue_continuation
 from search.run.progress import Progress
 from search.run.workers import optimize
 from search.study import open_study
@@ -57,3 +58,22 @@ def test_an_old_study_resumes_with_the_new_dimensions_and_its_trials_evaluate(tm
     assert not trials[2].params["augment_flip"]  # digits
     old = evaluate_trial("old", url, artifacts, trial_number=1)  # saved no model: retrained
     assert old.model_source == "retrained"
+
+
+def test_an_old_trial_is_continued_with_the_new_dimensions_at_their_reference_values(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    config = SearchConfig("digits", study_name="old", epochs=1, sets=SMALL_MODEL)
+    old_study(url, config)
+    study = optuna.load_study(study_name="old", storage=url)
+
+    enqueue_continuation(study, study.best_trial, convnet)
+
+    (queued,) = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    params = queued.system_attrs["fixed_params"]
+    assert {name: params[name] for name in ADDED - {"global_pool"}} == {
+        d.name: d.reference for d in convnet.DIMENSIONS if d.name in ADDED - {"global_pool"}
+    }
+    global_head = study.best_trial.params["head"] == "global"
+    assert params.get("global_pool") == ("max" if global_head else None)
+    assert {d.name for d in BEFORE} - {"dense_units"} <= set(params)
+    assert all(params[k] == v for k, v in study.best_trial.params.items() if k in params)

@@ -1,6 +1,11 @@
 """Test-time augmentation in `evaluate` and `export`: only where flips keep the labels, and
 recorded with the result."""
 
+import os
+import pathlib
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -54,3 +59,28 @@ def test_tta_on_digits_is_refused_before_anything_is_loaded(tmp_path):
         evaluate_trial("s", url, artifacts, tta=True)
     with pytest.raises(UsageError, match="drop --tta"):
         export_model("s", url, artifacts, None, str(tmp_path / "m.keras"), tta=True)
+
+
+@pytest.mark.slow
+def test_export_tta_loads_a_model_with_cnnsearch_loss_and_schedule_in_a_fresh_process(tmp_path):
+
+    from spaces.build import build_model, compile_model
+    from spaces.spec import ConvLayer, ModelSpec, TrainSpec
+
+    model = build_model(ModelSpec(conv_layers=(ConvLayer(4, 3, True),)), (8, 8, 1), 10)
+    train = TrainSpec(label_smoothing=0.1, schedule="cosine", weight_decay=0.01)
+    compile_model(model, train, steps_per_epoch=2, epochs=2)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    root = pathlib.Path(__file__).resolve().parents[2]
+    code = f"import pathlib, search.analysis.export as e; e._add_tta(pathlib.Path({str(path)!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert keras.saving.load_model(path).count_params() == model.count_params()

@@ -25,6 +25,7 @@ from search.vocabulary import (
     SEARCH_UNTIL_ATTR,
     STOPPED_BY_ATTR,
 )
+from spaces import convnet
 from storage import open_artifact_store
 from tests.conftest import SMALL_MODEL
 
@@ -51,7 +52,7 @@ def test_a_continuation_trains_the_saved_model_on_from_its_last_epoch(
     study.optimize(objective, n_trials=1)
     original = study.trials[0]
     assert MODEL_ARTIFACT_ATTR in original.user_attrs
-    enqueue_continuation(study, next_to_continue(study))
+    enqueue_continuation(study, next_to_continue(study), convnet)
     assert next_to_continue(study) is None  # queued: nobody continues it twice
     set_deadline(study, datetime.now(UTC) + timedelta(minutes=10))  # a timed run's last quarter
     study.optimize(objective, n_trials=1)
@@ -114,7 +115,7 @@ def test_only_the_best_trial_is_trained_on_and_only_once():
 def test_a_queued_continuation_whose_deadline_passed_trains_nothing(digits, tmp_path):
     objective, study = objective_and_study(digits, tmp_path)
     study.optimize(objective, n_trials=1)
-    enqueue_continuation(study, next_to_continue(study))
+    enqueue_continuation(study, next_to_continue(study), convnet)
     set_deadline(study, datetime.now(UTC) - timedelta(seconds=1))
     study.optimize(objective, n_trials=1)
     assert study.trials[1].state == TrialState.PRUNED
