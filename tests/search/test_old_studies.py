@@ -60,6 +60,7 @@ def test_an_old_study_resumes_with_the_new_dimensions_and_its_trials_evaluate(tm
     assert old.model_source == "retrained"
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # the old trials are told by hand
 def test_an_old_trial_is_continued_with_the_new_dimensions_at_their_reference_values(tmp_path):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     config = SearchConfig("digits", study_name="old", epochs=1, sets=SMALL_MODEL)
