@@ -76,28 +76,14 @@ def test_the_debug_switch_shows_them_again():
     assert any("retracing" in line for line in log_lines(result.stderr)), result.stderr
 
 
-@pytest.mark.slow
-def test_a_first_search_prints_no_tensorflow_line(tmp_path):
+def first_search(tmp_path, storage: str) -> subprocess.CompletedProcess:
+    """A one-trial search of digits on `storage`, run as a user runs it."""
     sets = [arg for s in SMALL_MODEL for arg in ("--set", s)]
-    result = subprocess.run(
+    return subprocess.run(
         [
-            sys.executable,
-            "cli.py",
-            "optimize",
-            "digits",
-            "--trials",
-            "1",
-            "--epochs",
-            "1",
-            "--train-size",
-            "200",
-            "--storage",
-            f"sqlite:///{tmp_path / 'study.db'}",
-            "--artifacts",
-            str(tmp_path / "artifacts"),
-            "--gpus",
-            "none",
-            *sets,
+            *(sys.executable, "cli.py", "optimize", "digits", "--trials", "1", "--epochs", "1"),
+            *("--train-size", "200", "--storage", storage),
+            *("--artifacts", str(tmp_path / "artifacts"), "--gpus", "none", *sets),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -105,6 +91,11 @@ def test_a_first_search_prints_no_tensorflow_line(tmp_path):
         env=user_environment(),
         timeout=300,
     )
+
+
+@pytest.mark.slow
+def test_a_first_search_prints_no_tensorflow_line(tmp_path):
+    result = first_search(tmp_path, f"sqlite:///{tmp_path / 'study.db'}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 of 1 trials finished" in result.stdout
     assert log_lines(result.stderr) == []
@@ -113,19 +104,6 @@ def test_a_first_search_prints_no_tensorflow_line(tmp_path):
 @pytest.mark.slow
 def test_a_search_on_a_journal_storage_prints_no_experimental_warning(tmp_path):
     # Optuna calls the journal's heartbeat retries experimental; cnnsearch chose them knowingly
-    sets = [arg for s in SMALL_MODEL for arg in ("--set", s)]
-    result = subprocess.run(
-        [
-            *(sys.executable, "cli.py", "optimize", "digits", "--trials", "1", "--epochs", "1"),
-            *("--train-size", "200", "--gpus", "none", *sets),
-            *("--storage", f"journal://{tmp_path / 'study.log'}"),
-            *("--artifacts", str(tmp_path / "artifacts")),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=user_environment(),
-        timeout=300,
-    )
+    result = first_search(tmp_path, f"journal://{tmp_path / 'study.log'}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ExperimentalWarning" not in result.stderr
