@@ -28,7 +28,13 @@ from search.data import Dataset
 from search.proposals import check_duplicate
 from search.pruning import MONITOR, first_rung
 from search.run import hardware
-from search.run.continuation import CONTINUE_EPOCHS, CONTINUE_PATIENCE, continued_trial
+from search.run.continuation import (
+    CONTINUE_EPOCHS,
+    CONTINUE_PATIENCE,
+    CONTINUE_RATE,
+    continued_trial,
+    epochs_before,
+)
 from search.run.cost import check_params, share_left
 from search.run.deadline import DeadlineReached, now, read_deadline, search_until
 from search.run.progress import Progress
@@ -118,14 +124,25 @@ class Objective:
 
     def _continue(self, trial: optuna.Trial, spec: Spec) -> float:
         """Train trial `continues`'s model on until the deadline or until it stops improving
-        (a patient early stop), from its saved model, or from scratch where it saved none."""
+        (a patient early stop): from its saved model, its rate decaying to zero over the epochs
+        that fit before the deadline; from scratch, with its own training, where it saved none."""
         original = continued_trial(trial)
         deadline = read_deadline(trial.study)
         if deadline is None or deadline.timestamp() <= now():
             # a queued continuation whose timed run is over (a retry, a later resume)
             raise DeadlineReached("the study's deadline has passed: nothing to train on into")
         model, initial_epoch = self._continued_model(trial, original, spec)
-        epochs = initial_epoch + CONTINUE_EPOCHS
+        epochs = CONTINUE_EPOCHS
+        if initial_epoch:  # its saved model: decay its rate to zero by the deadline
+            epochs = epochs_before(deadline.timestamp(), original, CONTINUE_EPOCHS)
+            training.decay_to_zero(
+                model,
+                CONTINUE_RATE * spec.train.learning_rate,
+                epochs,
+                len(self.split.y_train),
+                spec.train.batch_size,
+            )
+        epochs += initial_epoch
         self._announce(trial, epochs)
         return self._train_to_result(
             trial,

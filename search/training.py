@@ -13,6 +13,7 @@ from search.pruning import MONITOR
 from search.run import hardware
 from spaces import Spec
 from spaces.build import build_model, compile_model, has_schedule
+from spaces.schedule import DecayToZero
 
 EARLY_STOP_PATIENCE = 3
 LR_PATIENCE = 2
@@ -46,6 +47,16 @@ def build(
     steps_per_epoch = math.ceil(n_train / spec.train.batch_size)
     compile_model(model, spec.train, hardware.use_xla(), steps_per_epoch, epochs)
     return model
+
+
+def decay_to_zero(
+    model: keras.Model, rate: float, epochs: int, n_train: int, batch_size: int
+) -> None:
+    """Make a trained `model` follow `spaces.schedule.DecayToZero` from `rate` over its next
+    `epochs` epochs of `n_train` images, from the optimizer's step count on."""
+    steps = epochs * math.ceil(n_train / batch_size)
+    start = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    model.optimizer.learning_rate = DecayToZero(rate, start, steps)
 
 
 def early_stopping(patience: int | None = None) -> keras.callbacks.EarlyStopping:

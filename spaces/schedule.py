@@ -1,6 +1,6 @@
-"""The learning-rate schedule of the "cosine" training: a warmup, then a cosine decay, sized to
-the epochs a trial has. Saved with the model, so a trial trained on (a continuation) or loaded
-again follows it too."""
+"""Learning-rate schedules sized to the steps a model has: the "cosine" training's warmup and
+decay over a trial's epochs, and the decay to zero of a model trained on until a deadline. Both
+are saved with the model, so a model loaded again follows its schedule on."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ WARMUP_FRACTION = 0.1  # of each cycle; at least one step
 class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
     """A linear warmup to `peak`, then a cosine decay to zero, over `cycle_steps` steps.
 
-    The cycle repeats (a warm restart): a model trained on past its trial's epochs, as a
-    continuation does, gets a new cycle of the same length instead of a rate stuck at zero."""
+    The cycle repeats (a warm restart): a model trained past its trial's epochs (`evaluate`
+    training a continued trial again) gets a new cycle instead of a rate stuck at zero."""
 
     def __init__(self, peak: float, cycle_steps: int) -> None:
         self.peak = float(peak)
@@ -33,3 +33,21 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict:
         return {"peak": self.peak, "cycle_steps": self.cycle_steps}
+
+
+@keras.saving.register_keras_serializable(package="cnnsearch")
+class DecayToZero(keras.optimizers.schedules.LearningRateSchedule):
+    """A cosine decay from `rate` at step `first_step` to zero at `first_step + steps`, then zero:
+    the schedule of a model trained on for a known budget. Decaying to zero exactly when the
+    budget ends beats a constant or plateau-halved rate for the same budget (Li, Yumer and
+    Ramanan, "Budgeted Training", ICLR 2020)."""
+
+    def __init__(self, rate: float, first_step: int, steps: int) -> None:
+        self.rate, self.first_step, self.steps = float(rate), int(first_step), max(int(steps), 1)
+
+    def __call__(self, step):
+        done = ops.clip((ops.cast(step, "float32") - self.first_step) / self.steps, 0.0, 1.0)
+        return self.rate * 0.5 * (1.0 + ops.cos(math.pi * done))
+
+    def get_config(self) -> dict:
+        return {"rate": self.rate, "first_step": self.first_step, "steps": self.steps}

@@ -5,7 +5,8 @@ gets the training that time allows, so a timed run keeps the last part of its ti
 (`search.run.deadline.RESERVE`) for it, as FLAML's `retrain_full="budget"` does. From then on, or
 once the trial budget is met while the deadline lies ahead, a worker queues a trial that
 continues the most accurate completed trial: it loads that trial's saved model and trains it on,
-with a patient early stop, until the deadline. Should it stop improving first, the time left
+its learning rate decaying to zero over the epochs that fit before the deadline (a budget's
+schedule), with a patient early stop. Should it stop improving first, the time left
 goes back to the search, and a new best is trained on in turn. The continuation is a
 trial of its own (user attr `continues`), so `best`, `evaluate` and `export` pick it when it is
 better; it trains no new configuration and counts nowhere in the trial budget.
@@ -32,7 +33,10 @@ from search.vocabulary import (
 from spaces import completed_params
 
 CONTINUE_EPOCHS = 100  # at most, on top of the trial's own; the early stop ends it sooner
-CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy, the rate halving meanwhile
+CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy
+# The rate a continuation's decay starts from, as a share of the trial's learning rate: a model
+# already trained needs no full-rate restart, which would first undo part of its training.
+CONTINUE_RATE = 0.5
 
 
 def in_final_phase(study: optuna.Study, budget_met: bool) -> bool:
@@ -51,6 +55,16 @@ def should_continue(study: optuna.Study, deadline: datetime | None, trial: Froze
         return False
     epoch = trial.user_attrs.get(SECONDS_PER_EPOCH_ATTR, 0.0)
     return deadline.timestamp() - now() > epoch
+
+
+def epochs_before(deadline: float, trial: FrozenTrial, most: int) -> int:
+    """How many of `trial`'s epochs fit before `deadline` (at least one, at most `most`), at the
+    seconds an epoch took it; that time includes its first epoch's compilation, so the estimate
+    errs short and the decay ends before the deadline cuts it."""
+    epoch = trial.user_attrs.get(SECONDS_PER_EPOCH_ATTR) or 0.0
+    if epoch <= 0:
+        return most
+    return max(1, min(most, int((deadline - now()) // epoch)))
 
 
 def next_to_continue(study: optuna.Study) -> FrozenTrial | None:

@@ -15,7 +15,7 @@ import statistics
 import optuna
 
 from search.run.deadline import now
-from search.vocabulary import PROJECTED_ATTR, STOP_REASON_ATTR, STOPPED_BY_ATTR
+from search.vocabulary import PROJECTED_ATTR, STOP_REASON_ATTR, STOPPED_BY_ATTR, counts
 
 # A trial may spend at most this share of the search time still left. Measured on this 2-core
 # CPU, the two-block batch-norm CNN (the best model of a 15-minute Fashion-MNIST search, 0.90
@@ -24,6 +24,10 @@ from search.vocabulary import PROJECTED_ATTR, STOP_REASON_ATTR, STOPPED_BY_ATTR
 # and still stops a model of minutes per epoch at once. Most trials are pruned long before they
 # spend their share.
 SHARE = 2 / 3
+# A search whose last proposals in a row were all stopped by their guard is over: the best model's
+# neighbourhood no longer fits the time left, and each further proposal costs a build, a
+# compilation and a few batches (7-10 in a row ended the 15-minute Fashion-MNIST runs).
+COST_STOPS_TO_END = 2
 PROBE_BATCHES = 5  # timed after the first batch, which carries graph tracing
 VALIDATION_COST = 1 / 3  # a validation image costs about a third of a training image
 
@@ -48,10 +52,22 @@ def share_left(until: float, deadline: float) -> float:
 
 
 def worth_starting(study: optuna.Study, search_left: float) -> bool:
-    """Whether a typical trial of the study fits its share of the search time left; once it
-    does not, new trials would mostly be stopped by their `CostGuard` after a few batches."""
+    """Whether a typical trial of the study fits its share of the search time left, and the
+    last proposals did; once not, new trials would mostly be stopped by their `CostGuard`
+    after a few batches."""
     expected = expected_cost(study)
-    return search_left > 0 and (expected is None or SHARE * search_left >= expected)
+    fits = expected is None or SHARE * search_left >= expected
+    return search_left > 0 and fits and not _stopped_in_a_row(study)
+
+
+def _stopped_in_a_row(study: optuna.Study) -> bool:
+    """Whether the study's last COST_STOPS_TO_END finished trials that count were all stopped
+    by their `CostGuard`."""
+    last = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and counts(t)]
+    last = last[-COST_STOPS_TO_END:]
+    return len(last) == COST_STOPS_TO_END and all(
+        t.user_attrs.get(STOPPED_BY_ATTR) == "cost" for t in last
+    )
 
 
 class CostTooHigh(optuna.TrialPruned):

@@ -9,7 +9,7 @@ from search import training
 from search.data import Split
 from spaces import convnet, reference_params
 from spaces.build import SmoothedSparseCrossentropy, build_model, compile_model, has_schedule
-from spaces.schedule import WarmupCosine
+from spaces.schedule import DecayToZero, WarmupCosine
 from spaces.spec import TrainSpec
 
 MODERN = {
@@ -84,6 +84,28 @@ def test_the_cosine_schedule_warms_up_decays_to_zero_and_restarts_for_a_continua
     assert rates[99] < 1e-5
     assert rates[100:] == pytest.approx(rates[:100])  # trained on: a new cycle, not a zero rate
     assert WarmupCosine.from_config(schedule.get_config()).cycle_steps == 100
+
+
+def test_the_decay_to_zero_starts_at_its_step_and_ends_at_zero_when_its_steps_are_done():
+    schedule = DecayToZero(0.004, first_step=50, steps=20)
+    rates = [float(schedule(step)) for step in range(50, 80)]
+    assert rates[0] == pytest.approx(0.004)
+    assert all(a > b for a, b in zip(rates[:20], rates[1:21], strict=False))
+    assert rates[20:] == pytest.approx([0.0] * 10)
+    assert DecayToZero.from_config(schedule.get_config()).get_config() == schedule.get_config()
+
+
+def test_a_trained_model_set_to_decay_reaches_zero_after_its_epochs():
+    x = np.random.default_rng(0).integers(0, 255, (64, 8, 8, 1), dtype="uint8")
+    split = Split(x, np.arange(64) % 10, x[:16], np.arange(16) % 10)
+    model = training.build(modern_spec(lr_schedule="plateau"), (8, 8, 1), 10, 64, 1)
+    training.fit(model, split, 16, 1, [])
+    training.decay_to_zero(model, 0.002, epochs=2, n_train=64, batch_size=16)
+    assert has_schedule(model)  # no plateau halving fights the decay
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.002)
+    training.fit(model, split, 16, 3, [], initial_epoch=1)
+    assert int(model.optimizer.iterations) == 12
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_a_plateau_trial_halves_its_rate_and_a_scheduled_one_follows_its_schedule(monkeypatch):

@@ -23,6 +23,7 @@ from search.vocabulary import (
     MODEL_ARTIFACT_ATTR,
     PROPOSAL_ATTR,
     SEARCH_UNTIL_ATTR,
+    SECONDS_PER_EPOCH_ATTR,
     STOPPED_BY_ATTR,
 )
 from spaces import convnet
@@ -86,6 +87,18 @@ def test_a_trial_the_deadline_cuts_while_it_leads_completes_at_its_best_epoch(
     study.optimize(objective, n_trials=1)
     assert study.trials[-1].state == TrialState.PRUNED
     assert study.trials[-1].user_attrs[STOPPED_BY_ATTR] == "deadline"
+
+
+def test_a_continuation_plans_the_epochs_that_fit_before_the_deadline(monkeypatch):
+    monkeypatch.setattr(continuation, "now", lambda: 1000.0)
+    trial = optuna.create_trial(
+        value=0.9, params={}, distributions={}, user_attrs={SECONDS_PER_EPOCH_ATTR: 20.0}
+    )
+    assert continuation.epochs_before(1000.0 + 205, trial, most=100) == 10
+    assert continuation.epochs_before(1000.0 + 205, trial, most=4) == 4
+    assert continuation.epochs_before(1000.0 + 5, trial, most=100) == 1  # it asked to continue
+    untimed = optuna.create_trial(value=0.9, params={}, distributions={})
+    assert continuation.epochs_before(1000.0 + 205, untimed, most=100) == 100
 
 
 def test_the_final_phase_begins_when_the_search_time_is_spent_or_the_budget_met():

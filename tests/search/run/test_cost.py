@@ -71,6 +71,19 @@ def test_new_trials_stop_once_a_typical_trial_no_longer_fits_the_search_time_lef
     assert expected_cost(study) == 60.0
 
 
+def test_the_search_ends_once_its_last_proposals_in_a_row_were_stopped_by_their_cost():
+    study = optuna.create_study()
+    stopped = {PROJECTED_ATTR: 5000.0, STOPPED_BY_ATTR: "cost"}
+    study.add_trial(optuna.create_trial(state=TrialState.PRUNED, user_attrs={PROJECTED_ATTR: 1.0}))
+    study.add_trial(optuna.create_trial(state=TrialState.PRUNED, user_attrs=stopped))
+    assert worth_starting(study, search_left=1000.0)  # one stop: the next proposal may fit
+    study.add_trial(optuna.create_trial(state=TrialState.FAIL))  # Ctrl-C: it does not count
+    study.add_trial(optuna.create_trial(state=TrialState.PRUNED, user_attrs=stopped))
+    assert not worth_starting(study, search_left=1000.0)
+    study.add_trial(optuna.create_trial(state=TrialState.PRUNED, user_attrs={PROJECTED_ATTR: 1.0}))
+    assert worth_starting(study, search_left=1000.0)  # a trial that fitted: the search goes on
+
+
 def test_after_the_search_time_a_trial_shares_the_time_left_before_the_deadline(monkeypatch):
     monkeypatch.setattr(cost_module, "now", lambda: 100.0)
     assert share_left(until=160.0, deadline=400.0) == pytest.approx(40.0)  # 2/3 of search left
