@@ -12,8 +12,8 @@ import optuna
 from optuna.trial import TrialState
 
 from errors import UsageError
-from search.config import SearchConfig
-from search.data import load
+from search.config import FLIP, SearchConfig
+from search.data import flips_keep_labels, load
 from search.objective import Objective
 from search.run import hardware
 from search.run.progress import Progress
@@ -121,6 +121,11 @@ def sweep_config(
         )
     fixed = {**reference_params(module), **{n: _single(d) for n, d in user.items()}}
     fixed.pop(vary.dimension)
+    sets = tuple(f"{name}={value}" for name, value in fixed.items())
+    if vary.dimension == FLIP and flips_keep_labels(dataset) is None:
+        # An image folder is flipped only when asked (search.config._label_safe): varying the
+        # flip asks for it.
+        sets += (f"{FLIP}={','.join(format_value(v) for v in vary.values)}",)
     if not options.get("study_name"):
         options["study_name"] = f"{SearchConfig(dataset).dataset}-sweep-{vary.dimension}"
     config = SearchConfig(
@@ -128,7 +133,7 @@ def sweep_config(
         space=space,
         trials=len(vary.values) * repeats,
         pruner="none",
-        sets=tuple(f"{name}={value}" for name, value in fixed.items()),
+        sets=sets,
         full_ranges=True,  # a sweep's values may lie anywhere in the labs' ranges
         **options,
     )

@@ -137,6 +137,10 @@ def test_a_worker_joining_a_sweep_runs_its_grid_with_seeds_by_repeat(sqlite_url,
 def test_a_sweep_of_a_new_dimension_trains_each_value_and_never_flips_digits(sqlite_url, tmp_path):
     with pytest.raises(UsageError, match="digits never takes true"):
         sweep_config("digits", parse_vary("augment_flip=false,true", "convnet"), 1)
+    # an image folder is flipped only when asked: varying the flip asks
+    flips = sweep_config(f"folder:{tmp_path}", parse_vary("augment_flip=false,true", "convnet"), 1)
+    (flip,) = (d for d in convnet.DIMENSIONS if d.name == "augment_flip")
+    assert flips.bounds[flip].choices == (False, True)
     vary = parse_vary("lr_schedule=plateau,cosine", "convnet")
     sets = ("n_conv=1", "filters=8", "batch_size=64", "residual=true", "augment_translate=0.1")
     config = sweep_config("digits", vary, 1, sets, epochs=2, train_size=200)
