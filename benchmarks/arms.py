@@ -4,15 +4,23 @@ budget or trial count.
 
 Every arm is stopped at the budget between two batches, or before its trial after `--trials`.
 Its result is the best validation accuracy any of its models reached, the test accuracy of that
-model at that epoch (the test set is scored while the arm's clock is paused), and its curve: per
-trial, the seconds at its end and its best validation accuracy. The searching tools search
+model at that epoch (the test set is scored while the arm's clock is paused), and two curves: per
+trial, the seconds at its end and its best validation accuracy (`curve`), and per epoch, the
+seconds at its end and its validation accuracy (`epoch_curve`). The searching tools search
 cnnsearch's default searched space through their own APIs and build models with cnnsearch's
 builder: the very same models. With several lanes, that many arms run at a time, each pinned to
 one core (`taskset`) with one TensorFlow thread where the machine has a core for each lane, so
 that every arm gets the same share of the machine.
 
+The arm `best-start` is one of cnnsearch's starting points trained alone, as a user trains one
+model with cnnsearch: `optimize --sampler-only --trials 1 --set dim=value …` for each of the
+start's values, so the start trains its epochs and the timed run's final phase trains it on
+until the deadline (`search.run.continuation`), with cnnsearch's training routine throughout.
+Which start: `--start NAME`, or, in a benchmark's `run_all`, the start that reached the best
+validation accuracy in the cnnsearch runs ordered before the arm's first run.
+
     python -m benchmarks.arms --arm NAME --seed S [--budget SECONDS] [--trials N] [--epochs E]
-                              [--train-size N] [--val-fraction F] [--dataset NAME]
+                              [--train-size N] [--val-fraction F] [--dataset NAME] [--start NAME]
 
 runs one arm and prints its result as a JSON line (the scripts do this for you).
 """
@@ -30,15 +38,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from search.vocabulary import CONTINUES_ATTR, STOPPED_BY_ATTR, TRAIN_SECONDS_ATTR
+from search.vocabulary import (
+    CONTINUES_ATTR,
+    PROPOSAL_ATTR,
+    STOPPED_BY_ATTR,
+    TRAIN_SECONDS_ATTR,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 10  # a trial's epochs in every searching arm, as cnnsearch's default --epochs
 LOGS = Path(tempfile.gettempdir())
-# cnnsearch arms: `optimize` options besides the data, budget and seed
-CNNSEARCH_ARMS = {"cnnsearch": (), "random": ("--sampler", "random", "--sampler-only")}
+BEST_START = "best-start"  # one of cnnsearch's starts trained alone (see the docstring)
+START_PROPOSAL = "start: "  # a start's trials' PROPOSAL_ATTR: "start: NAME"
+# cnnsearch arms: `optimize` options besides the data, budget and seed (best-start adds its
+# start's --set values)
+CNNSEARCH_ARMS = {
+    "cnnsearch": (),
+    "random": ("--sampler", "random", "--sampler-only"),
+    BEST_START: ("--sampler-only",),
+}
 # the package each other tool's arm imports
 REQUIRES = {
     "autokeras": "autokeras",
@@ -48,7 +69,7 @@ REQUIRES = {
     "optuna": "optuna_integration",
 }
 # what an arm's process is given of the benchmark's options, where the benchmark has them
-FORWARDED = ("budget", "trials", "epochs", "train_size", "val_fraction", "dataset")
+FORWARDED = ("budget", "trials", "epochs", "train_size", "val_fraction", "dataset", "start")
 
 
 def main() -> None:
@@ -61,7 +82,10 @@ def main() -> None:
     parser.add_argument("--train-size", type=int, default=0, help="0: every training image")
     parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--start", help=f"the start the {BEST_START} arm trains (its name)")
     args = parser.parse_args()
+    if args.arm == BEST_START and args.start not in start_names():
+        parser.error(f"the {BEST_START} arm needs --start NAME, one of {', '.join(start_names())}")
     print("RESULT " + json.dumps({"seed": args.seed, **run_arm(args)}), flush=True)
 
 
@@ -83,15 +107,28 @@ def missing_package(arm: str) -> str | None:
 
 
 def run_all(runs: list[tuple[str, int]], args: argparse.Namespace) -> dict[str, list[dict]]:
-    """Each (arm, seed) in its own process, `args.lanes` at a time; results by arm."""
+    """Each (arm, seed) in its own process, `args.lanes` at a time, in the order given; results
+    by arm. A best-start run without `args.start` waits for the cnnsearch runs ordered before it
+    and those running (later runs go ahead meanwhile); the first such run sets `args.start` to
+    their best start, which the arm's other seeds train too."""
     results: dict[str, list[dict]] = {}
     pending = list(runs)
     lanes: dict[int, tuple[subprocess.Popen, str, int]] = {}
     while pending or lanes:
         for lane in range(args.lanes):
-            if lane not in lanes and pending:
-                arm, seed = pending.pop(0)
-                lanes[lane] = (start_arm(arm, seed, lane, args), arm, seed)
+            running = [arm for _, arm, _ in lanes.values()]
+            ready = next((r for r in pending if may_start(r, pending, running, args)), None)
+            if lane in lanes or ready is None:
+                continue
+            pending.remove(ready)
+            arm, seed = ready
+            if arm == BEST_START and not getattr(args, "start", None):
+                args.start = best_start(results.get("cnnsearch", []))
+            if arm == BEST_START and not args.start:
+                results.setdefault(arm, []).append({"seed": seed, "error": NO_START})
+                print(f"{arm} seed {seed}: {NO_START}", flush=True)
+                continue
+            lanes[lane] = (start_arm(arm, seed, lane, args), arm, seed)
         for lane, (process, arm, seed) in list(lanes.items()):
             if process.poll() is None:
                 continue
@@ -101,6 +138,58 @@ def run_all(runs: list[tuple[str, int]], args: argparse.Namespace) -> dict[str, 
             print(f"{arm} seed {seed}: {result}", flush=True)
         time.sleep(1)
     return results
+
+
+NO_START = (
+    f"no cnnsearch run ordered before {BEST_START} trained a start: pass --start NAME, or order "
+    f"cnnsearch's runs first (--runs cnnsearch:0,cnnsearch:1,cnnsearch:2,{BEST_START}:0,…)"
+)
+
+
+def start_names() -> list[str]:
+    from spaces import get_space
+
+    return [start.name for start in get_space("convnet").STARTS]
+
+
+def order_error(runs: list[tuple[str, int]], start: str | None) -> str | None:
+    """Why `runs` cannot pick the best-start arm's start, if they cannot: an unknown --start, or
+    no --start and no cnnsearch run ordered before the arm's first run."""
+    arms = [arm for arm, _ in runs]
+    if BEST_START not in arms:
+        return None
+    if start:
+        names = start_names()
+        return None if start in names else f"--start {start}: choose one of {', '.join(names)}"
+    return None if "cnnsearch" in arms[: arms.index(BEST_START)] else NO_START
+
+
+def may_start(
+    run: tuple[str, int],
+    pending: list[tuple[str, int]],
+    running: list[str],
+    args: argparse.Namespace,
+) -> bool:
+    """Whether `run` may start now: any run but a best-start one that still has to pick its
+    start, which waits for the cnnsearch runs ordered before it and those running."""
+    if run[0] != BEST_START or getattr(args, "start", None):
+        return True
+    ahead = [arm for arm, _ in pending[: pending.index(run)]]
+    return "cnnsearch" not in ahead and "cnnsearch" not in running
+
+
+def best_start(cnnsearch_results: list[dict]) -> str | None:
+    """The start whose trial reached the best validation accuracy in these cnnsearch results
+    (their `curve` and `proposals`); None when none completed a start's trial."""
+    scored = [
+        (value, proposal[len(START_PROPOSAL) :])
+        for result in cnnsearch_results
+        for (_, value), proposal in zip(
+            result.get("curve", []), result.get("proposals", []), strict=True
+        )
+        if value is not None and proposal and proposal.startswith(START_PROPOSAL)
+    ]
+    return max(scored)[1] if scored else None
 
 
 def start_arm(arm: str, seed: int, lane: int, args: argparse.Namespace) -> subprocess.Popen:
@@ -169,9 +258,11 @@ def run_arm(args: argparse.Namespace) -> dict:
 
 
 def run_cnnsearch(args: argparse.Namespace) -> dict:
+    start = {"start": args.start} if args.arm == BEST_START else {}
+    sets = start_sets(args.start, args.dataset, training_images(args)) if start else []
     with tempfile.TemporaryDirectory() as tmp:
         common = ["--storage", f"sqlite:///{tmp}/bench.db", "--artifacts", f"{tmp}/artifacts"]
-        options = cnnsearch_options(args)
+        options = cnnsearch_options(args, sets)
         cli, study = [sys.executable, "cli.py"], f"{args.dataset}-convnet"
         started = time.time()
         subprocess.run(
@@ -186,27 +277,70 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         studies = json.loads(_output([*cli, "studies", "--json", "--storage", common[1]]))
         costs = cost_overruns(common[1], study, args.budget) if args.budget else {}
         curve, proposals = trial_curve(common[1], study)
+        epochs, continued = epoch_curve(common[1], study)
     return {
+        **start,
         "val": max(row["values"]["accuracy"] for row in best),
         "test": test["accuracy"],
         "trials": sum(studies[0]["states"].values()),
         "states": studies[0]["states"],
+        "continued": continued,
         "seconds": round(searched),
         "options": options,
         "curve": curve,
         "proposals": proposals,
+        "epoch_curve": epochs,
         **costs,
     }
 
 
-def cnnsearch_options(args: argparse.Namespace) -> str:
-    """`optimize`'s options for a cnnsearch arm: only what the benchmark fixes, and the arm's."""
+def cnnsearch_options(args: argparse.Namespace, sets: Sequence[str] = ()) -> str:
+    """`optimize`'s options for a cnnsearch arm: only what the benchmark fixes, and the arm's.
+    The best-start arm trains one trial (and its continuation), `sets` its start's values."""
     options = [f"--train-size {args.train_size}"] if args.train_size else []
     options.append(f"--val-fraction {args.val_fraction:g}")
     options += [f"--timeout {args.budget:g}"] if args.budget else []
-    options += [f"--trials {args.trials}"] if args.trials else []
+    trials = 1 if args.arm == BEST_START else args.trials
+    options += [f"--trials {trials}"] if trials else []
     options += [f"--epochs {args.epochs}"] if args.epochs else []
-    return " ".join([*options, f"--seed {args.seed}", *CNNSEARCH_ARMS[args.arm]])
+    options += [f"--seed {args.seed}", *CNNSEARCH_ARMS[args.arm]]
+    return " ".join([*options, *(f"--set {shlex.quote(s)}" for s in sets)])
+
+
+def start_sets(name: str, dataset: str, n_train: int) -> list[str]:
+    """`dim=value` for every parameter that start `name` trains with on `dataset` (its default
+    bounds) and `n_train` training images, as `optimize --set` takes them: the start's trial
+    exactly, nothing left to the sampler but what the bounds fix."""
+    from search.config import SearchConfig
+    from spaces import get_space
+    from spaces.starts import start_params
+
+    space = get_space("convnet")
+    by_name = {start.name: start for start in space.STARTS}
+    if name not in by_name:
+        raise ValueError(f"no start {name!r}; the starts are {', '.join(by_name)}")
+    bounds = SearchConfig(dataset).bounds
+    params = start_params(by_name[name], space.DIMENSIONS, bounds, n_train)
+    return [f"{dim}={set_value(value)}" for dim, value in params.items()]
+
+
+def set_value(value: int | float | str | bool) -> str:
+    """A value as `--set` reads it back exactly: booleans as true/false, floats in full."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def training_images(args: argparse.Namespace) -> int:
+    """The training images of the split every cnnsearch trial of these options trains on."""
+    from search.config import SearchConfig
+    from search.data import load
+
+    config = SearchConfig(
+        args.dataset,
+        train_size=args.train_size or None,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+    )
+    return len(config.split(load(args.dataset)).y_train)
 
 
 def trial_curve(storage_url: str, study_name: str) -> tuple[list[list], list[str | None]]:
@@ -216,7 +350,7 @@ def trial_curve(storage_url: str, study_name: str) -> tuple[list[list], list[str
     import optuna
     from optuna.trial import TrialState
 
-    from search.vocabulary import PROPOSAL_ATTR, counts
+    from search.vocabulary import counts
 
     study = optuna.load_study(study_name=study_name, storage=storage_url)
     trials = sorted(
@@ -234,6 +368,30 @@ def trial_curve(storage_url: str, study_name: str) -> tuple[list[list], list[str
         for t in trials
     ]
     return curve, [t.user_attrs.get(PROPOSAL_ATTR) for t in trials]
+
+
+def epoch_curve(storage_url: str, study_name: str) -> tuple[list[list], int]:
+    """Per epoch of every finished trial, continuations included: seconds from the first
+    trial's start to the epoch's end and its validation accuracy; and how many trials trained
+    another's model on. Epoch ends are not stored: a trial's epochs are spread evenly over it."""
+    import optuna
+
+    study = optuna.load_study(study_name=study_name, storage=storage_url)
+    trials = [t for t in study.get_trials(deepcopy=False) if t.datetime_complete is not None]
+    if not trials:
+        return [], 0
+    started = min(t.datetime_start for t in trials)
+    points = []
+    for t in trials:
+        values = [t.intermediate_values[step] for step in sorted(t.intermediate_values)]
+        begin = (t.datetime_start - started).total_seconds()
+        length = (t.datetime_complete - t.datetime_start).total_seconds()
+        points += [
+            [round(begin + length * (i + 1) / len(values), 1), value]
+            for i, value in enumerate(values)
+        ]
+    continued = sum(CONTINUES_ATTR in t.user_attrs for t in trials)
+    return sorted(points), continued
 
 
 def cost_overruns(storage_url: str, study_name: str, budget: float) -> dict:
@@ -276,8 +434,9 @@ class OutOfTime(BaseException):
 
 class Tracker:
     """The arm's clock (paused while the test set is scored), its best validation accuracy,
-    the test accuracy of the model at the epoch that reached it, and per trial (each `fit`) the
-    seconds at its last epoch and its best validation accuracy."""
+    the test accuracy of the model at the epoch that reached it, per trial (each `fit`) the
+    seconds at its last epoch and its best validation accuracy, and per epoch its seconds and
+    validation accuracy."""
 
     def __init__(self, budget: float, x_test, y_test, max_trials: int = 0) -> None:
         self.budget, self.x_test, self.y_test = budget or float("inf"), x_test, y_test
@@ -285,6 +444,7 @@ class Tracker:
         self.started, self.paused = time.perf_counter(), 0.0
         self.best_val, self.test, self.trials, self.best_at = 0.0, None, 0, None
         self.curve: list[list] = []
+        self.epoch_curve: list[list] = []
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started - self.paused
@@ -322,6 +482,7 @@ class Tracker:
         if self.elapsed() < self.budget:
             trial_best = max(float(val_accuracy), self.curve[-1][1] or 0.0)
             self.curve[-1] = [round(self.elapsed(), 1), trial_best]
+            self.epoch_curve.append([round(self.elapsed(), 1), float(val_accuracy)])
         if self.elapsed() >= self.budget or val_accuracy <= self.best_val:
             return
         self.best_val, self.best_at = float(val_accuracy), round(self.elapsed())
@@ -338,6 +499,7 @@ class Tracker:
             "trials": self.trials,
             "best_at": self.best_at,
             "curve": self.curve,
+            "epoch_curve": self.epoch_curve,
         }
 
 

@@ -1,27 +1,41 @@
 """Benchmark 12: cnnsearch's default run against the tools a user would pick instead, on the same
 data, budget and machine: AutoKeras' ImageClassifier with its defaults, KerasTuner's Hyperband
 and RandomSearch, plain Optuna (TPE and the Hyperband pruner, as its Keras example writes it),
-and the classic Keras CNN trained alone with early stopping.
+the classic Keras CNN trained alone with early stopping, and the study's own best start trained
+alone for the same time with cnnsearch's training routine (arm `best-start`).
 
     python -m benchmarks.vs_autokeras [--budget 900] [--train-size 15000] [--val-fraction 0.3334]
                                       [--seeds 0,1,2] [--arms cnnsearch,autokeras,…] [--lanes 2]
-                                      [--runs cnnsearch:0,autokeras:0,…]
+                                      [--runs cnnsearch:0,autokeras:0,…] [--start NAME]
+                                      [--out benchmarks/vs_autokeras.png]
 
 cnnsearch runs as a user runs it: `cli.py optimize fashion_mnist --train-size N --val-fraction F
---timeout S --seed K`, then `cli.py evaluate`. How every arm is run and scored: benchmarks/arms.py.
+--timeout S --seed K`, then `cli.py evaluate`. The best-start arm trains the start whose trial
+was the most accurate in the cnnsearch runs ordered before it (or `--start NAME`) with
+`optimize --sampler-only --trials 1 --set dim=value …`: its epochs, then trained on until the
+deadline. Without `--runs`, every arm runs on every seed and the best-start runs come last. A
+plot of the best validation accuracy so far against minutes (mean over seeds, a band from the
+lowest to the highest seed) goes to --out, the results as JSON beside it, a row to RESULTS.md.
+How every arm is run and scored: benchmarks/arms.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+from pathlib import Path
 
-from benchmarks.arms import mean_std, run_all
-from benchmarks.common import append_row, description
+from benchmarks.arms import BEST_START, mean_std, order_error, run_all
+from benchmarks.common import RESULTS, append_row, description
 
-ARMS = ("cnnsearch", "autokeras", "kt-hyperband", "kt-random", "optuna", "keras-cnn")
-TARGET = 0.90
+ARMS = ("cnnsearch", "autokeras", "kt-hyperband", "kt-random", "optuna", "keras-cnn", BEST_START)
+# Issue 27's target, on the test set, which no arm's choices see. The former 0.90 validation
+# target is dropped: validation runs about a point above test here, so it adds nothing to it.
+TARGET = 0.915
 SEEDS_NEEDED = 3  # one run is an anecdote
+GRID_POINTS = 300  # of the plot's time axis
 
 
 def main() -> None:
@@ -35,10 +49,21 @@ def main() -> None:
     parser.add_argument(
         "--runs", help="ARM:SEED pairs, in this order, instead of every arm on every seed"
     )
+    parser.add_argument(
+        "--start",
+        help=f"the start the {BEST_START} arm trains; default: the best start of the cnnsearch "
+        "runs ordered before it",
+    )
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("vs_autokeras.png"))
     args = parser.parse_args()
     runs = chosen_runs(args)
+    problem = order_error(runs, args.start)
+    if problem:
+        parser.error(problem)
     arms = list(dict.fromkeys(arm for arm, _ in runs))
     results = run_all(runs, args)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    plot(results, args.out, args.budget)
 
     def values(arm: str, key: str) -> list[float]:
         return [r[key] for r in results.get(arm, []) if r.get(key) is not None]
@@ -47,8 +72,9 @@ def main() -> None:
         return statistics.mean(values(arm, key) or [0.0])
 
     figures = "; ".join(
-        f"{arm} val {mean_std(values(arm, 'val'))}, test {mean_std(values(arm, 'test'))} "
-        f"(trials {[r.get('trials') for r in results.get(arm, [])]})"
+        f"{arm}{started(results.get(arm, []))} val {mean_std(values(arm, 'val'))}, "
+        f"test {mean_std(values(arm, 'test'))} "
+        f"(trials {[r.get('trials') for r in results.get(arm, [])]})" + errors(results.get(arm, []))
         for arm in arms
     )
     short = [
@@ -58,11 +84,11 @@ def main() -> None:
         for key in ("val", "test")
         if mean("cnnsearch", key) <= mean(arm, key)
     ]
-    if mean("cnnsearch", "val") < TARGET:
-        short.append(f"cnnsearch val below {TARGET}")
-    few = [arm for arm in arms if len(results.get(arm, [])) < SEEDS_NEEDED]
+    if mean("cnnsearch", "test") < TARGET:
+        short.append(f"cnnsearch test below {TARGET}")
+    few = [arm for arm in arms if len(values(arm, "val")) < SEEDS_NEEDED]
     if few:
-        short.append(f"fewer than {SEEDS_NEEDED} seeds for {', '.join(few)}")
+        short.append(f"fewer than {SEEDS_NEEDED} seeds with a result for {', '.join(few)}")
     lanes = (
         "two arms at a time, each pinned to one core with one TensorFlow thread"
         if args.lanes > 1
@@ -73,9 +99,12 @@ def main() -> None:
         f"fashion_mnist {args.train_size} images ({args.val_fraction:g} for validation), "
         f"{args.budget:.0f} s each, {lanes}; mean ± std over seeds: "
         f"{figures}{seeds_note(runs)}. cnnsearch ran `optimize` with only the data size, time "
-        "and seed given; "
-        "AutoKeras 3.0 with Dense units cast to int for Keras 3.15",
-        f"cnnsearch above every arm in validation and test accuracy; ≥ {TARGET} validation",
+        f"and seed given; {BEST_START} ran `optimize --sampler-only --trials 1` with its "
+        "start's values set, its epochs then trained on until the deadline; "
+        "AutoKeras 3.0 with Dense units cast to int for Keras 3.15; "
+        f"[plot]({os.path.relpath(args.out.resolve(), RESULTS.parent.resolve())})",
+        f"cnnsearch above every arm (the best start alone included) in validation and test "
+        f"accuracy; ≥ {TARGET} test",
         not short,
         "; ".join(short),
     )
@@ -83,11 +112,25 @@ def main() -> None:
 
 
 def chosen_runs(args: argparse.Namespace) -> list[tuple[str, int]]:
-    """(arm, seed) pairs: `--runs` as given, or every arm on every seed."""
+    """(arm, seed) pairs: `--runs` as given, or every arm on every seed, the best-start arm's
+    runs last (its start is picked from every cnnsearch run)."""
     if args.runs:
         pairs = [pair.split(":") for pair in args.runs.split(",")]
         return [(arm, int(seed)) for arm, seed in pairs]
-    return [(arm, int(seed)) for seed in args.seeds.split(",") for arm in args.arms.split(",")]
+    seeds, arms = [int(s) for s in args.seeds.split(",")], args.arms.split(",")
+    runs = [(arm, seed) for seed in seeds for arm in arms if arm != BEST_START]
+    return runs + [(BEST_START, seed) for seed in seeds if BEST_START in arms]
+
+
+def started(runs: list[dict]) -> str:
+    """The start the best-start arm trained, as its runs report it."""
+    names = sorted({r["start"] for r in runs if "start" in r})
+    return f" ({', '.join(names)})" if names else ""
+
+
+def errors(runs: list[dict]) -> str:
+    failed = [r["error"] for r in runs if "error" in r]
+    return f" errors {failed}" if failed else ""
 
 
 def seeds_note(runs: list[tuple[str, int]]) -> str:
@@ -117,6 +160,64 @@ def append_cost_row(runs: list[dict], budget: float) -> None:
         "0 trials over their share below the median",
         overruns == 0,
     )
+
+
+def best_so_far_at(epochs: list[list], grid: list[float]) -> list[float]:
+    """A run's best validation accuracy among the epochs ended by each time of `grid` (seconds);
+    NaN before its first epoch."""
+    points = sorted((end, value) for end, value in epochs if value is not None)
+    running, best, index = [], None, 0
+    for t in grid:
+        while index < len(points) and points[index][0] <= t:
+            best = max(best or 0.0, points[index][1])
+            index += 1
+        running.append(float("nan") if best is None else best)
+    return running
+
+
+def plot(results: dict[str, list[dict]], out: Path, budget: float) -> None:
+    """Best validation accuracy so far against minutes, per arm: the mean over its seeds (those
+    that ended an epoch by then) and a band from the lowest to the highest seed, from each run's
+    per-epoch curve (a cnnsearch run's clock starts with its first trial, another arm's once its
+    data is loaded)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+    except ImportError:
+        print("no plot: matplotlib is not installed", flush=True)
+        return
+    runs = {
+        arm: [r["epoch_curve"] for r in rs if r.get("epoch_curve")] for arm, rs in results.items()
+    }
+    end = max([budget or 0.0] + [c[-1][0] for curves in runs.values() for c in curves])
+    grid = list(np.linspace(0, end, GRID_POINTS))
+    figure, axes = plt.subplots(figsize=(8, 5))
+    finals = []
+    for index, (arm, curves) in enumerate(runs.items()):
+        if not curves:
+            continue
+        best = np.array([best_so_far_at(c, grid) for c in curves])
+        seen = ~np.isnan(best).all(axis=0)
+        minutes, best = np.array(grid)[seen] / 60, best[:, seen]
+        color = f"C{index}"
+        label = f"{arm} ({len(curves)} seed{'s' if len(curves) > 1 else ''})"
+        mean = np.nanmean(best, axis=0)
+        axes.plot(minutes, mean, color=color, label=label)
+        finals.append(mean[-1])
+        low, high = np.nanmin(best, axis=0), np.nanmax(best, axis=0)
+        axes.fill_between(minutes, low, high, color=color, alpha=0.15, linewidth=0)
+    axes.set(xlabel="minutes", ylabel="best validation accuracy so far")
+    if finals:  # the arms' first epochs sit far below where they end: show where they end
+        axes.set_ylim(bottom=max(0.0, min(finals) - 0.05), top=min(1.0, max(finals) + 0.01))
+    axes.legend(loc="lower right")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(out, dpi=100)
+    plt.close(figure)
+    print(f"plot written to {out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,7 @@ def test_the_benchmark_runs_its_arms_on_digits_and_writes_plot_and_row(
     for arm in ("cnnsearch", "random", "optuna"):
         (result,) = results[arm]
         assert len(result["curve"]) == 2, result
+        assert len(result["epoch_curve"]) == 2  # one epoch a trial
         assert all(0 <= value <= 1 for _, value in result["curve"] if value is not None)
         assert 0 <= result["test"] <= 1
     assert all(p.startswith("start:") for p in results["cnnsearch"][0]["proposals"])
