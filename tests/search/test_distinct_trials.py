@@ -1,5 +1,7 @@
 """No wasted proposals: restarted and parallel workers with one --seed never train a
-configuration twice (real processes, real restarts)."""
+configuration twice (real processes). A worker restarted after every other trial proposing new
+configurations is checked by the memory-restart test in tests/search/run/test_restart.py, in the
+same run that checks the restarts."""
 
 import os
 import subprocess
@@ -10,7 +12,6 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.run.restart import LIMIT_ENV
 from tests.conftest import SMALL_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,26 +30,6 @@ def trained_configurations(url: str) -> list[str]:
     study = optuna.load_study(study_name="digits-convnet", storage=url)
     finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
     return [str(sorted(t.params.items())) for t in finished]
-
-
-@pytest.mark.slow
-def test_a_worker_restarted_after_every_trial_proposes_new_configurations(tmp_path):
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    env = {**os.environ, LIMIT_ENV: "0.001", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(
-        optimize_command(url, tmp_path, trials=5),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    # Each process measures its growth from its first trial on, so it restarts after its second.
-    assert done.stdout.count("restarting this worker") >= 2
-    configurations = trained_configurations(url)
-    assert len(configurations) == 5
-    assert len(set(configurations)) == 5  # the old sampler replayed its first draws each time
 
 
 @pytest.mark.slow
