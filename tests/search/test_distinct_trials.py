@@ -34,11 +34,13 @@ def trained_configurations(url: str) -> list[str]:
 
 @pytest.mark.slow
 def test_four_workers_given_one_seed_propose_distinct_configurations(tmp_path):
+    # 12 trials: the space's 6 starting points, then greedy steps and sampler proposals, where
+    # workers seeded alike would draw alike (plain Optuna repeats from the second draw on)
     url = f"sqlite:///{tmp_path / 'study.db'}"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_NUM_INTRAOP_THREADS": "1"}
     workers = [
         subprocess.Popen(
-            optimize_command(url, tmp_path, trials=16),
+            optimize_command(url, tmp_path, trials=12),
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -50,5 +52,5 @@ def test_four_workers_given_one_seed_propose_distinct_configurations(tmp_path):
     outputs = [w.communicate(timeout=600)[0] for w in workers]
     assert [w.returncode for w in workers] == [0] * 4, outputs
     configurations = trained_configurations(url)
-    assert len(configurations) == 16
-    assert len(set(configurations)) == 16
+    assert len(configurations) == 12
+    assert len(set(configurations)) == 12
