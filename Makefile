@@ -17,12 +17,12 @@ demo: $(STAMP)
 
 # The tests run in parallel, more workers than cores: many wait on sleeps and subprocesses.
 # Those marked `alone` restart a shared server or keep a wall-clock deadline, so they run
-# afterwards, by themselves.
+# afterwards, two at a time (one a core: their deadlines hold with a margin of seconds).
 TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not alone"
-	$(PY) -m pytest -q -m alone
+	$(PY) -m pytest -q -n 2 --dist worksteal -m alone
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

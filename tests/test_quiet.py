@@ -94,16 +94,11 @@ def first_search(tmp_path, storage: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_a_first_search_prints_no_tensorflow_line(tmp_path):
-    result = first_search(tmp_path, f"sqlite:///{tmp_path / 'study.db'}")
+def test_a_first_search_prints_no_tensorflow_line_nor_the_journals_experimental_warning(tmp_path):
+    # One search for both: TensorFlow's lines do not depend on the storage, and Optuna calls the
+    # journal's heartbeat retries experimental, which cnnsearch chose knowingly.
+    result = first_search(tmp_path, f"journal://{tmp_path / 'study.log'}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 of 1 trials finished" in result.stdout
     assert log_lines(result.stderr) == []
-
-
-@pytest.mark.slow
-def test_a_search_on_a_journal_storage_prints_no_experimental_warning(tmp_path):
-    # Optuna calls the journal's heartbeat retries experimental; cnnsearch chose them knowingly
-    result = first_search(tmp_path, f"journal://{tmp_path / 'study.log'}")
-    assert result.returncode == 0, result.stdout + result.stderr
     assert "ExperimentalWarning" not in result.stderr

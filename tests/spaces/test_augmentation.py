@@ -1,10 +1,5 @@
 """Augmentation: which transforms each data set allows, and that it never acts at inference."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import optuna
@@ -21,7 +16,6 @@ from spaces.starts import start_params
 from testing.upstream_files import write_image_folder
 
 ALL_ON = Augmentation(translate=0.2, flip=True, erase=1.0)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def augmentation_bounds(dataset: str, *sets: str):
@@ -109,12 +103,17 @@ def test_tta_averages_the_images_and_their_mirrors_and_saves_as_plain_keras(tmp_
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-7)
 
 
-def resnet_small():
-    """The `resnet-small` start's model, with its default augmentation (shifts and flips)."""
+def resnet_small_spec():
+    """The `resnet-small` start's spec, with its default augmentation (shifts and flips)."""
     (start,) = (s for s in convnet.STARTS if s.name == "resnet-small")
     spec = convnet.suggest_spec(optuna.trial.FixedTrial(reference_params(convnet) | start.params))
     assert spec.model.augmentation.translate and spec.model.augmentation.flip
-    return build_model(spec.model, (16, 16, 1), 10)
+    return spec
+
+
+def resnet_small():
+    """The `resnet-small` start's model, with its default augmentation (shifts and flips)."""
+    return build_model(resnet_small_spec().model, (16, 16, 1), 10)
 
 
 def test_the_default_augmentation_lets_keras_compile_the_train_step_with_xla():
@@ -161,27 +160,4 @@ def test_shifts_are_the_identity_at_inference_and_survive_a_save_and_load(tmp_pa
     assert not np.array_equal(np.asarray(loaded(x, training=True)), x)
 
 
-JAX_FIT = """
-import numpy as np
-from spaces.build import compile_model
-from tests.spaces.test_augmentation import resnet_small
-from spaces.spec import TrainSpec
-
-model = resnet_small()
-compile_model(model, TrainSpec(schedule="cosine"), jit_compile=True, steps_per_epoch=1, epochs=1)
-x = np.random.default_rng(0).integers(0, 256, (64, 16, 16, 1), dtype=np.uint8)
-model.fit(x, np.arange(64) % 10, batch_size=32, epochs=1, verbose=0)
-assert model.jit_compile is True
-"""
-
-
-@pytest.mark.slow
-def test_the_default_augmentation_trains_compiled_on_jax():
-    pytest.importorskip("jax")
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    run = subprocess.run(
-        [sys.executable, "-c", JAX_FIT],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "support `jit_compile" not in run.stderr
+# Training it compiled with XLA on JAX: tests/test_jax_backend.py, in its one JAX process.

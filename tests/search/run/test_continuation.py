@@ -66,14 +66,14 @@ def test_a_continuation_trains_the_saved_model_on_from_its_last_epoch(
     assert finished_trials(study) == 1  # it trained no new configuration
 
 
-@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
+@pytest.mark.alone  # a deadline in seconds: many tests in parallel would starve it
 def test_a_trial_the_deadline_cuts_while_it_leads_completes_at_its_best_epoch(
     digits, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(training, "EARLY_STOP_PATIENCE", 10**6)
     monkeypatch.setattr(cost, "SHARE", 10**6)  # no cost stop for these endless trials
     objective, study = objective_and_study(digits, tmp_path, epochs=10_000)
-    set_deadline(study, datetime.now(UTC) + timedelta(seconds=12))
+    set_deadline(study, datetime.now(UTC) + timedelta(seconds=8))
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE, trial.user_attrs
@@ -83,7 +83,7 @@ def test_a_trial_the_deadline_cuts_while_it_leads_completes_at_its_best_epoch(
 
     # a trial cut while another is better is pruned, as before
     study.add_trial(optuna.create_trial(value=1.0, params={}, distributions={}))
-    set_deadline(study, datetime.now(UTC) + timedelta(seconds=12))
+    set_deadline(study, datetime.now(UTC) + timedelta(seconds=8))
     study.optimize(objective, n_trials=1)
     assert study.trials[-1].state == TrialState.PRUNED
     assert study.trials[-1].user_attrs[STOPPED_BY_ATTR] == "deadline"
@@ -136,7 +136,7 @@ def test_a_queued_continuation_whose_deadline_passed_trains_nothing(digits, tmp_
 
 
 @pytest.mark.slow
-@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
+@pytest.mark.alone  # a deadline in seconds: many tests in parallel would starve it
 def test_a_timed_run_ends_by_training_its_best_trial_on(sqlite_url, tmp_path, monkeypatch):
     monkeypatch.setenv(LIMIT_ENV, "0")  # a restart would replace the test process
     config = SearchConfig("digits", epochs=2, train_size=300, sets=SMALL_MODEL, seed=0)

@@ -1,4 +1,5 @@
-"""A 20-second deadline on digits, kept by one process and by three started at different times.
+"""A deadline on digits, kept by one process (10 seconds) and by three started at different times
+(20 seconds: the third starts 4 seconds after the first and must train an epoch before it).
 
 Early stopping is switched off so every trial is mid-training when the deadline comes. These tests
 check that the deadline ends the study and prunes the interrupted trials; how close to the deadline
@@ -26,6 +27,7 @@ from storage import open_storage
 from tests.conftest import SMALL_MODEL
 
 SECONDS = 20
+ONE_PROCESS_SECONDS = 10  # one process trains its first epoch within a second or two
 # Without the deadline these studies would train for many minutes; ending within this margin
 # shows the deadline was kept, whatever the load on the machine.
 MARGIN = 15
@@ -60,12 +62,12 @@ def assert_interrupted_trials_recorded(study: optuna.Study, expected: int) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
+@pytest.mark.alone  # a deadline in seconds: many tests in parallel would starve it
 def test_one_process_stops_at_the_deadline(sqlite_url, tmp_path, monkeypatch):
     monkeypatch.setattr(training, "EARLY_STOP_PATIENCE", 10**6)
     monkeypatch.setattr(cost, "SHARE", 10**6)  # no cost stop for these endless trials
     config = SearchConfig("digits", trials=50, epochs=1000, pruner="none", sets=SMALL_MODEL)
-    deadline = datetime.now(UTC) + timedelta(seconds=SECONDS)
+    deadline = datetime.now(UTC) + timedelta(seconds=ONE_PROCESS_SECONDS)
     summary = optimize(config, sqlite_url, str(tmp_path / "artifacts"), deadline=deadline)
     ended = time.time()
     assert summary.stopped_by == "deadline"
@@ -76,7 +78,7 @@ def test_one_process_stops_at_the_deadline(sqlite_url, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.alone  # a deadline in seconds: tests in parallel would starve it
+@pytest.mark.alone  # a deadline in seconds: many tests in parallel would starve it
 def test_three_processes_started_at_different_times_stop_together(sqlite_url, tmp_path):
     args = [
         *("optimize", "digits", "--study", "shared", "--trials", 50, "--epochs", 1000),

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from optuna.trial import TrialState
 
 from errors import UsageError
 from search.run.restart import (
@@ -113,23 +114,29 @@ def test_worker_command_joins_the_study_with_the_storage_url_out_of_its_argv():
 
 
 @pytest.mark.slow
-def test_a_worker_over_its_memory_limit_resumes_as_a_fresh_process(tmp_path):
-    """With a limit of 0.001 MB, the first process takes its baseline after trial 0 and restarts
-    after trial 1 (TensorFlow keeps memory after every fit); the fresh process runs the last
-    trial and the study ends with its exact budget."""
+def test_a_worker_over_its_memory_limit_resumes_as_a_fresh_process_that_proposes_anew(tmp_path):
+    """With a limit of 0.001 MB, each process takes its baseline after its first trial and
+    restarts after its second (TensorFlow keeps memory after every fit): trials 0-1 in the first
+    process, 2-3 in the second, 4 in the third. The study ends with its exact budget, and no
+    fresh process replays the configurations its predecessors trained (the old sampler replayed
+    its first draws after each restart). One run for both: each fresh process costs seconds."""
     url = f"sqlite:///{tmp_path / 'study.db'}"
     sets = [arg for s in SMALL_MODEL for arg in ("--set", s)]
     command = [
-        sys.executable, "cli.py", "optimize", "digits", "--trials", "3", "--epochs", "1",
+        sys.executable, "cli.py", "optimize", "digits", "--trials", "5", "--epochs", "1",
         "--train-size", "200", "--seed", "0", *sets, "--storage", url,
         "--artifacts", str(tmp_path / "artifacts"), "-q",
     ]  # fmt: skip
     env = {**os.environ, LIMIT_ENV: "0.001", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("restarting this worker") == 1
-    assert done.stdout.count("joining digits-convnet: 2 of 3 trials finished") == 1
+    assert done.stdout.count("restarting this worker") == 2, done.stdout
+    for finished in (2, 4):
+        joining = f"joining digits-convnet: {finished} of 5 trials finished"
+        assert done.stdout.count(joining) == 1, done.stdout
     study = optuna.load_study(study_name="digits-convnet", storage=url)
     states = [t.state for t in study.trials]
-    assert states == [optuna.trial.TrialState.COMPLETE] * 3  # as many starts as the budget
+    assert states == [TrialState.COMPLETE] * 5  # as many starts as the budget
     assert all(t.user_attrs[RSS_ATTR] > 0 for t in study.trials)
+    configurations = [str(sorted(t.params.items())) for t in study.trials]
+    assert len(set(configurations)) == 5, configurations
