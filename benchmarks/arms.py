@@ -540,7 +540,11 @@ def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         common = dict(objective="val_accuracy", directory=tmp, seed=args.seed, overwrite=True)
         if args.arm == "kt-hyperband":  # no trial limit of its own: the tracker's ends it
-            tuner = kt.Hyperband(HyperModel(), max_epochs=epochs, factor=3, **common)
+            # One Hyperband iteration holds only a few trials (a single one at max_epochs=1, about
+            # five at 4): iterations without end, so that the tracker's trial count ends the arm.
+            tuner = kt.Hyperband(
+                HyperModel(), max_epochs=epochs, factor=3, hyperband_iterations=10**6, **common
+            )
             callbacks = [tracker.callback()]
         else:
             tuner_class = kt.BayesianOptimization if args.arm == "kt-bayes" else kt.RandomSearch

@@ -65,7 +65,7 @@ def run_cnnsearch(config: SearchConfig, dataset, clock: Clock) -> None:
     objective = Objective(config, dataset)
     # as `optimize` does: the first rung after 30,000 images, starting points, greedy steps
     study.pruner = make_pruner(config.pruner_name, config.epochs, objective.first_rung)
-    propose = Proposer(config, len(objective.split.y_train), objective.dataset.input_shape)
+    propose = Proposer(config, len(objective.split.y_train))
 
     def on_trial_end(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         curve = trial.intermediate_values.values()

@@ -58,7 +58,7 @@ def run(pruner: str, args: argparse.Namespace, dataset) -> Run:
     objective = Objective(config, dataset)
     # as `optimize` does: the first rung after 30,000 images, starting points, greedy steps
     study.pruner = make_pruner(config.pruner_name, config.epochs, objective.first_rung)
-    propose = Proposer(config, len(objective.split.y_train), objective.dataset.input_shape)
+    propose = Proposer(config, len(objective.split.y_train))
     propose(study)
     started = time.perf_counter()
     study.optimize(

@@ -123,18 +123,21 @@ class Objective:
         return training.weights_seed(self.config.seed, index)
 
     def _continue(self, trial: optuna.Trial, spec: Spec) -> float:
-        """Train trial `continues`'s model on until the deadline or until it stops improving
-        (a patient early stop): from its saved model, its rate decaying to zero over the epochs
-        that fit before the deadline; from scratch, with its own training, where it saved none."""
+        """Train trial `continues`'s model on: from its saved model, its rate decaying to zero
+        over the epochs that fit before the deadline, keeping its best epoch's weights; from
+        scratch, with its own training and a patient early stop, where it saved none."""
         original = continued_trial(trial)
         deadline = read_deadline(trial.study)
         if deadline is None or deadline.timestamp() <= now():
             # a queued continuation whose timed run is over (a retry, a later resume)
             raise DeadlineReached("the study's deadline has passed: nothing to train on into")
         model, initial_epoch = self._continued_model(trial, original, spec)
-        epochs = CONTINUE_EPOCHS
+        epochs, patience = CONTINUE_EPOCHS, CONTINUE_PATIENCE
         if initial_epoch:  # its saved model: decay its rate to zero by the deadline
             epochs = epochs_before(deadline.timestamp(), original, CONTINUE_EPOCHS)
+            # No early stop: a decay gains most in its last, low-rate epochs, and patience
+            # stopped one at 243 s of 900 (the validation jitters while the rate is still high).
+            patience = epochs
             training.decay_to_zero(
                 model,
                 CONTINUE_RATE * spec.train.learning_rate,
@@ -150,7 +153,7 @@ class Objective:
             spec,
             epochs,
             [EpochPruning(trial, prune=False)],
-            patience=CONTINUE_PATIENCE,
+            patience=patience,
             initial_epoch=initial_epoch,
         )
 

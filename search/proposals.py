@@ -1,7 +1,7 @@
 """Where a trial's configuration comes from besides the sampler, and which ones not to train.
 
 A search first trains its space's starting points (`spaces.starts`): known-good models instead
-of random draws, the cheapest first. After them, every other trial is a greedy step:
+of random draws. After them, every other trial is a greedy step:
 the best trial so far with one group of dimensions left to the sampler, as AutoKeras' greedy
 oracle searches around its best model. The sampler proposes the rest, informed by the whole
 history. A proposal that repeats a configuration already trained (or in training) is not
@@ -20,7 +20,7 @@ from search.config import SearchConfig
 from search.trials import read_trials
 from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, PROPOSAL_ATTR, counts
 from spaces import get_space
-from spaces.starts import by_cost, start_params
+from spaces.starts import start_params
 
 GREEDY_SHARE = 0.5  # of the trials after the starting points
 MAX_DUPLICATES_IN_A_ROW = 20  # then every proposal repeats: the space is exhausted
@@ -40,9 +40,8 @@ class Proposer:
     A `sampler_only` search queues nothing: the sampler proposes every trial.
     """
 
-    def __init__(self, config: SearchConfig, n_train: int, input_shape: tuple[int, ...]) -> None:
+    def __init__(self, config: SearchConfig, n_train: int) -> None:
         self.space = get_space(config.space)
-        self.starts = by_cost(self.space, input_shape)
         self.bounds, self.seed, self.n_train = config.bounds, config.seed, n_train
         self.sampler_only = config.sampler_only
 
@@ -53,7 +52,7 @@ class Proposer:
         if any(t.state == TrialState.WAITING for t in trials):
             return
         used = {t.user_attrs.get(PROPOSAL_ATTR) for t in trials}
-        start = next((s for s in self.starts if f"start: {s.name}" not in used), None)
+        start = next((s for s in self.space.STARTS if f"start: {s.name}" not in used), None)
         if start is not None:
             params = start_params(start, self.space.DIMENSIONS, self.bounds, self.n_train)
             user_attrs = {PROPOSAL_ATTR: f"start: {start.name}"}

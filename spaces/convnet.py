@@ -120,8 +120,9 @@ STARTS = (
     # change labels), label smoothing and a warmup-cosine schedule over the trial's epochs.
     # The costliest start: one epoch of 10,000 Fashion-MNIST images took 208 s against vgg-bn's
     # 150, alexnet-lab's 149, the reference's 91, keras-example's 44 and fashion-lab's 22 (timed
-    # one after another on 2 shared, loaded cores); a search trains the starts cheapest first
-    # (`spaces.starts.by_cost`), whatever their order here.
+    # one after another on 2 shared, loaded cores), so it comes after the other starts. (Training
+    # every start cheapest first put vgg-bn fourth, and in a 15-minute race the cost guard then
+    # stopped it in its first epoch: benchmarks/RESULTS.md, item 12.)
     Start(
         "resnet-small",
         {"n_conv": 6, "pool_every": 2, "width_growth": "double", "batch_norm": True}

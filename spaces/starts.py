@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 
-from optuna.trial import FixedTrial
-
-from spaces.compute import multiply_adds
 from spaces.dimensions import Bounds, Dimension, Value
 
 # A first epoch of fewer steps than this leaves most models at chance, so a start's batch size
@@ -28,18 +24,6 @@ class Start:
 
     name: str
     params: Mapping[str, Value] = field(default_factory=dict)
-
-
-def by_cost(space: ModuleType, input_shape: tuple[int, ...]) -> tuple[Start, ...]:
-    """The space's starts, the cheapest to train on `input_shape` first (`spaces.compute`), so a
-    short budget trains the cheap ones, and a costlier start that a cheaper one beats at the
-    pruner's first rung is dropped there. Equal costs keep the space's order."""
-
-    def cost(start: Start) -> int:
-        params = {d.name: d.reference for d in space.DIMENSIONS} | dict(start.params)
-        return multiply_adds(space.suggest_spec(FixedTrial(params)).model, input_shape)
-
-    return tuple(sorted(space.STARTS, key=cost))
 
 
 def start_params(

@@ -6,8 +6,10 @@ gets the training that time allows, so a timed run keeps the last part of its ti
 once the trial budget is met while the deadline lies ahead, a worker queues a trial that
 continues the most accurate completed trial: it loads that trial's saved model and trains it on,
 its learning rate decaying to zero over the epochs that fit before the deadline (a budget's
-schedule), with a patient early stop. Should it stop improving first, the time left
-goes back to the search, and a new best is trained on in turn. The continuation is a
+schedule), and keeps its best epoch. A best trial that saved no model here is trained again
+from scratch with its own routine and a patient early stop; should that stop improving first,
+or the decay end early, the time left goes back to the search, and a new best is trained on in
+turn. The continuation is a
 trial of its own (user attr `continues`), so `best`, `evaluate` and `export` pick it when it is
 better; it trains no new configuration and counts nowhere in the trial budget.
 """
@@ -33,7 +35,7 @@ from search.vocabulary import (
 from spaces import completed_params
 
 CONTINUE_EPOCHS = 100  # at most, on top of the trial's own; the early stop ends it sooner
-CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy
+CONTINUE_PATIENCE = 5  # epochs without a better validation accuracy, from scratch
 # The rate a continuation's decay starts from, as a share of the trial's learning rate: a model
 # already trained needs no full-rate restart, which would first undo part of its training.
 CONTINUE_RATE = 0.5

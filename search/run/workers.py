@@ -165,11 +165,7 @@ def _run(
         worker_command(config.study, storage_url, artifacts, progress.quiet), progress.handover
     )
     warn = RungWarning(objective.first_rung, dataset.n_classes, progress)
-    propose = (
-        None
-        if sweep_repeats(study)
-        else Proposer(config, len(objective.split.y_train), dataset.input_shape)
-    )
+    propose = None if sweep_repeats(study) else Proposer(config, len(objective.split.y_train))
     return run_until_budget(
         study, objective, config, progress, restart, after_trial=warn, propose=propose
     )

@@ -56,7 +56,13 @@ def test_a_continuation_trains_the_saved_model_on_from_its_last_epoch(
     enqueue_continuation(study, next_to_continue(study), convnet)
     assert next_to_continue(study) is None  # queued: nobody continues it twice
     set_deadline(study, datetime.now(UTC) + timedelta(minutes=10))  # a timed run's last quarter
+    patience = []
+    real_early_stopping = training.early_stopping
+    monkeypatch.setattr(
+        training, "early_stopping", lambda p=None: patience.append(p) or real_early_stopping(p)
+    )
     study.optimize(objective, n_trials=1)
+    assert patience == [3]  # no early stop before its decay ends: patience spans its 3 epochs
     trial = study.trials[1]
     assert trial.state == TrialState.COMPLETE
     assert trial.user_attrs[CONTINUES_ATTR] == 0 and trial.params == original.params
