@@ -31,7 +31,7 @@ from benchmarks.arms import BEST_START, mean_std, order_error, run_all
 from benchmarks.common import RESULTS, append_row, description
 
 ARMS = ("cnnsearch", "autokeras", "kt-hyperband", "kt-random", "optuna", "keras-cnn", BEST_START)
-# Issue 27's target, on the test set, which no arm's choices see. The former 0.90 validation
+# The target, on the test set, which no arm's choices see. The former 0.90 validation
 # target is dropped: validation runs about a point above test here, so it adds nothing to it.
 TARGET = 0.915
 SEEDS_NEEDED = 3  # one run is an anecdote

@@ -7,8 +7,9 @@ from keras import layers
 
 from spaces.augmentation import augment
 from spaces.schedule import WarmupCosine
-from spaces.spec import MIN_POOLED_SIDE, ModelSpec, TrainSpec
+from spaces.spec import ModelSpec, TrainSpec
 
+MIN_POOLED_SIDE = 2
 # Keras' default 0.99 needs hundreds of steps before the moving statistics fit the weights, so
 # a batch-norm net validates near chance for its first epochs on small or subsampled data, and
 # pruning, which judges those epochs, would throw it away.

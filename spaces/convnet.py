@@ -122,7 +122,7 @@ STARTS = (
     # 150, alexnet-lab's 149, the reference's 91, keras-example's 44 and fashion-lab's 22 (timed
     # one after another on 2 shared, loaded cores), so it comes after the other starts. (Training
     # every start cheapest first put vgg-bn fourth, and in a 15-minute race the cost guard then
-    # stopped it in its first epoch: benchmarks/RESULTS.md, item 12.)
+    # stopped it in its first epoch: benchmarks/RESULTS.md, item 17.)
     Start(
         "resnet-small",
         {"n_conv": 6, "pool_every": 2, "width_growth": "double", "batch_norm": True}

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# A pool that would shrink a feature map below this side is skipped, so every depth builds on
-# 8x8 inputs as on 32x32.
-MIN_POOLED_SIDE = 2
-
 
 @dataclass(frozen=True)
 class ConvLayer:
