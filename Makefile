@@ -4,11 +4,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint clean
 
-# Build the virtual environment once, and again whenever pyproject.toml changes.
+# Build the virtual environment once, and again whenever pyproject.toml changes. The `bench`
+# extra (AutoKeras, KerasTuner) lets the tests run every benchmark arm's code path.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,23 +1,38 @@
 """Benchmark 6: an hour of `optimize fashion_mnist --timeout 3600` with default options, then
-`evaluate` on the real test set, beside AutoKeras' ImageClassifier and the fashion lab's main
-model trained alone for the same hour, on the same data and machine.
+`evaluate` on the real test set, beside AutoKeras' ImageClassifier, the fashion lab's main model
+and the study's own best start (arm `best-start`), each trained alone for the same hour, on the
+same data and machine.
 
     python -m benchmarks.accuracy_per_hour [--budget 3600] [--seeds 0] [--lanes 1]
+                                           [--arms cnnsearch,autokeras,…] [--runs cnnsearch:0,…]
+                                           [--start NAME] [--out benchmarks/accuracy_per_hour.png]
 
-How every arm is run and scored: benchmarks/arms.py. The labs' hand-tuned best is 91.64% test.
+How every arm is run and scored: benchmarks/arms.py; how runs are chosen and the best start
+picked, and the plot: benchmarks/vs_autokeras.py. The labs' hand-tuned best is 91.64% test.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import json
+import os
+from pathlib import Path
 
-from benchmarks.arms import mean_std, run_all
-from benchmarks.common import append_row, description
-from benchmarks.vs_autokeras import append_cost_row
+from benchmarks.arms import BEST_START, order_error, run_all
+from benchmarks.common import RESULTS, append_row, description
+from benchmarks.vs_autokeras import (
+    append_cost_row,
+    chosen_runs,
+    figures,
+    mean,
+    plot,
+    seeds_note,
+    shortfalls,
+)
 
-ARMS = ("cnnsearch", "autokeras", "labs-main")
-TARGET = 0.93
+ARMS = ("cnnsearch", "autokeras", "labs-main", BEST_START)
+TARGET = 0.945
+FLOOR = 0.94  # the least an hour must reach, where the target is missed
 
 
 def main() -> None:
@@ -25,28 +40,39 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=3600)
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--runs", help="ARM:SEED pairs, in this order, instead of --arms × --seeds")
+    parser.add_argument(
+        "--start",
+        help=f"the start the {BEST_START} arm trains; default: the best start of the cnnsearch "
+        "runs ordered before it",
+    )
     parser.add_argument("--lanes", type=int, default=1, choices=(1, 2))
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).with_name("accuracy_per_hour.png")
+    )
     args = parser.parse_args()
     args.train_size, args.val_fraction = 0, 0.1  # every image, as `optimize` by default
-    arms = args.arms.split(",")
-    results = run_all([(arm, int(s)) for s in args.seeds.split(",") for arm in arms], args)
-
-    def values(arm: str, key: str) -> list[float]:
-        return [r[key] for r in results.get(arm, []) if r.get(key) is not None]
-
-    figures = "; ".join(
-        f"{arm} val {mean_std(values(arm, 'val'))}, test {mean_std(values(arm, 'test'))} "
-        f"(trials {[r.get('trials') for r in results.get(arm, [])]})"
-        for arm in arms
-    )
-    test = statistics.mean(values("cnnsearch", "test") or [0.0])
+    runs = chosen_runs(args)
+    problem = order_error(runs, args.start)
+    if problem:
+        parser.error(problem)
+    arms = list(dict.fromkeys(arm for arm, _ in runs))
+    results = run_all(runs, args)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    plot(results, args.out, args.budget)
+    short = shortfalls(results, arms, TARGET)
+    if FLOOR <= mean(results, "cnnsearch", "test") < TARGET:
+        short.append(f"(its floor {FLOOR} met)")
     lanes = "two arms at a time, one core each" if args.lanes > 1 else "one arm at a time"
     append_row(
         "6 accuracy per hour: fashion_mnist, default options",
-        f"{args.budget / 60:.0f} min each, every training image (0.1 for validation), seeds "
-        f"{args.seeds}, {lanes}: {figures}; the labs' hand-tuned best 0.9164 test",
-        f"≥ {TARGET} test accuracy, above AutoKeras and the labs' main model",
-        test >= TARGET,
+        f"{args.budget / 60:.0f} min each, every training image (0.1 for validation), {lanes}: "
+        f"{figures(results, arms)}{seeds_note(runs)}; the labs' hand-tuned best 0.9164 test; "
+        f"[plot]({os.path.relpath(args.out.resolve(), RESULTS.parent.resolve())})",
+        f"≥ {TARGET} test accuracy (at least {FLOOR}), above every other arm (the best start "
+        "alone included)",
+        not short,
+        "; ".join(short),
     )
     append_cost_row(results.get("cnnsearch", []), args.budget)
 

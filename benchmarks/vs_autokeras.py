@@ -65,30 +65,7 @@ def main() -> None:
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     plot(results, args.out, args.budget)
 
-    def values(arm: str, key: str) -> list[float]:
-        return [r[key] for r in results.get(arm, []) if r.get(key) is not None]
-
-    def mean(arm: str, key: str) -> float:
-        return statistics.mean(values(arm, key) or [0.0])
-
-    figures = "; ".join(
-        f"{arm}{started(results.get(arm, []))} val {mean_std(values(arm, 'val'))}, "
-        f"test {mean_std(values(arm, 'test'))} "
-        f"(trials {[r.get('trials') for r in results.get(arm, [])]})" + errors(results.get(arm, []))
-        for arm in arms
-    )
-    short = [
-        f"{key} not above {arm}"
-        for arm in arms
-        if arm != "cnnsearch"
-        for key in ("val", "test")
-        if mean("cnnsearch", key) <= mean(arm, key)
-    ]
-    if mean("cnnsearch", "test") < TARGET:
-        short.append(f"cnnsearch test below {TARGET}")
-    few = [arm for arm in arms if len(values(arm, "val")) < SEEDS_NEEDED]
-    if few:
-        short.append(f"fewer than {SEEDS_NEEDED} seeds with a result for {', '.join(few)}")
+    short = shortfalls(results, arms, TARGET)
     lanes = (
         "two arms at a time, each pinned to one core with one TensorFlow thread"
         if args.lanes > 1
@@ -98,7 +75,8 @@ def main() -> None:
         "12 vs AutoKeras and peers, default options",
         f"fashion_mnist {args.train_size} images ({args.val_fraction:g} for validation), "
         f"{args.budget:.0f} s each, {lanes}; mean ± std over seeds: "
-        f"{figures}{seeds_note(runs)}. cnnsearch ran `optimize` with only the data size, time "
+        f"{figures(results, arms)}{seeds_note(runs)}. cnnsearch ran `optimize` with only the data "
+        "size, time "
         f"and seed given; {BEST_START} ran `optimize --sampler-only --trials 1` with its "
         "start's values set, its epochs then trained on until the deadline; "
         "AutoKeras 3.0 with Dense units cast to int for Keras 3.15; "
@@ -109,6 +87,43 @@ def main() -> None:
         "; ".join(short),
     )
     append_cost_row(results.get("cnnsearch", []), args.budget)
+
+
+def values(results: dict[str, list[dict]], arm: str, key: str) -> list[float]:
+    """An arm's figure `key` ("val", "test") over the runs that have it."""
+    return [r[key] for r in results.get(arm, []) if r.get(key) is not None]
+
+
+def mean(results: dict[str, list[dict]], arm: str, key: str) -> float:
+    return statistics.mean(values(results, arm, key) or [0.0])
+
+
+def figures(results: dict[str, list[dict]], arms: list[str]) -> str:
+    """Each arm's validation and test accuracy, mean ± std over its seeds, and its trials."""
+    return "; ".join(
+        f"{arm}{started(results.get(arm, []))} val {mean_std(values(results, arm, 'val'))}, "
+        f"test {mean_std(values(results, arm, 'test'))} "
+        f"(trials {[r.get('trials') for r in results.get(arm, [])]})" + errors(results.get(arm, []))
+        for arm in arms
+    )
+
+
+def shortfalls(results: dict[str, list[dict]], arms: list[str], target: float) -> list[str]:
+    """Why cnnsearch's results do not meet a race's goal: above every other arm in validation
+    and test accuracy, its test accuracy at least `target`, SEEDS_NEEDED seeds of every arm."""
+    short = [
+        f"{key} not above {arm}"
+        for arm in arms
+        if arm != "cnnsearch"
+        for key in ("val", "test")
+        if mean(results, "cnnsearch", key) <= mean(results, arm, key)
+    ]
+    if mean(results, "cnnsearch", "test") < target:
+        short.append(f"cnnsearch test below {target}")
+    few = [arm for arm in arms if len(values(results, arm, "val")) < SEEDS_NEEDED]
+    if few:
+        short.append(f"fewer than {SEEDS_NEEDED} seeds with a result for {', '.join(few)}")
+    return short
 
 
 def chosen_runs(args: argparse.Namespace) -> list[tuple[str, int]]:

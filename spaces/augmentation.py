@@ -55,6 +55,9 @@ class RandomShift(layers.Layer):
         return {**super().get_config(), "factor": self.factor, "seed": self.seed}
 
 
+_RANDOM_LAYERS = (RandomShift, layers.RandomFlip, layers.RandomErasing)
+
+
 def augment(x, augmentation: Augmentation):
     """`x` (images scaled to [0, 1]) through the random layers `augmentation` asks for."""
     if augmentation.translate:
@@ -67,11 +70,23 @@ def augment(x, augmentation: Augmentation):
     return x
 
 
+def for_inference(model: keras.Model) -> keras.Model:
+    """`model` as it predicts: its random layers (the identity at inference) replaced by Keras'
+    `Identity`, sharing its other layers and weights, and uncompiled (no loss, optimizer or
+    schedule). It holds only Keras' own layers, so it loads where cnnsearch is not installed."""
+
+    def inference_layer(layer: layers.Layer) -> layers.Layer:
+        return layers.Identity(name=layer.name) if isinstance(layer, _RANDOM_LAYERS) else layer
+
+    clone = keras.models.clone_model(model, clone_function=inference_layer)
+    # clone_model compiles its clone as the model was; a new Model over the same graph is not
+    return keras.Model(clone.input, clone.output, name=model.name)
+
+
 def with_tta(model: keras.Model) -> keras.Model:
     """`model` predicting the mean of its class probabilities for each image and its horizontal
-    mirror (test-time augmentation). A plain Keras model around `model`: it saves and loads as
-    `model` does (cnnsearch's own layers, loss and schedule need `spaces.build` imported to load).
-    Use it only where flips keep the labels (`search.data.flips_keep_labels`)."""
+    mirror (test-time augmentation), a plain Keras model around `model`. Use it only where flips
+    keep the labels (`search.data.flips_keep_labels`)."""
     inputs = keras.Input(model.input_shape[1:], dtype=model.inputs[0].dtype)
     mirrored = keras.ops.flip(inputs, axis=2)  # (N, H, W, C): axis 2 runs along the width
     return keras.Model(inputs, layers.Average()([model(inputs), model(mirrored)]))

@@ -1,13 +1,17 @@
 """A trial's saved model as a `.keras` file a user can `keras.models.load_model`.
 
 A completed trial that beat every earlier one saved its model to the artifact store (user attr
-`model_artifact_id`, see `search.artifacts`); exporting copies that file out under a name the
-user chooses. Only `--tta` imports Keras: otherwise the artifact already is the `.keras` file.
+`model_artifact_id`, see `search.artifacts`); exporting writes that model as it predicts
+(`spaces.augmentation.for_inference`): without its training-only augmentation layers and its
+loss, optimizer and schedule, which are cnnsearch's own classes where the trial used its
+augmentation shift, label smoothing or cosine schedule. The file then loads with Keras alone,
+where cnnsearch is not installed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -57,20 +61,23 @@ def export_model(
         raise UsageError(_no_model_message(study, trial, artifacts))
     if tta:
         check_tta(stored_config(study).dataset)
-    _copy(source, out)
-    if tta:
-        _add_tta(out)
+    write(inference_model(source, tta), out)
     return out
 
 
-def _add_tta(path: Path) -> None:
-    """Replace the model at `path` by one averaging its predictions with the mirror images'."""
-    import keras  # only here: a plain export copies the file
+def inference_model(source: Path, tta: bool = False):
+    """The model saved at `source` as it predicts; with `tta`, averaging each image's prediction
+    with its mirror's."""
+    import keras  # here, not at import: the module's other commands need no Keras
 
     import spaces.build  # noqa: F401  registers cnnsearch's layers, loss and schedule to load
-    from spaces.augmentation import with_tta
+    from spaces.augmentation import for_inference, with_tta
 
-    with_tta(keras.saving.load_model(path)).save(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        named = Path(tmp) / "model.keras"  # Keras tells a file's format by its name alone
+        shutil.copyfile(source, named)
+        model = for_inference(keras.saving.load_model(named))
+    return with_tta(model) if tta else model
 
 
 def check_export_path(out_path: str) -> Path:
@@ -90,17 +97,17 @@ def check_export_path(out_path: str) -> Path:
     return path
 
 
-def _copy(source: Path, out: Path) -> None:
-    """Copy through a temporary file beside `out`, so a failed copy leaves no half file."""
-    handle, partial = tempfile.mkstemp(dir=out.parent.resolve(), suffix=".keras.part")
+def write(model, out: Path) -> None:
+    """Save through a temporary file beside `out`, so a failed save leaves no half file."""
+    handle, partial = tempfile.mkstemp(dir=out.parent.resolve(), suffix=".part.keras")
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as writer, source.open("rb") as reader:
-            while chunk := reader.read(1 << 20):
-                writer.write(chunk)
+        model.save(partial)
         os.replace(partial, out)
     except OSError as e:
-        Path(partial).unlink(missing_ok=True)
         raise UsageError(f"--out {str(out)!r}: cannot write there ({e.strerror})") from None
+    finally:
+        Path(partial).unlink(missing_ok=True)
 
 
 def _no_model_message(study: optuna.Study, trial: FrozenTrial, artifacts: str) -> str:

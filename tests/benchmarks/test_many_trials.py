@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import arms, common, many_trials
+from tests.conftest import require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,7 +119,7 @@ def test_the_benchmark_runs_its_arms_on_digits_and_writes_plot_and_row(
 )
 def test_the_other_tools_arms_stop_after_their_trials(arm, package):
     if importlib.util.find_spec(package) is None:
-        pytest.skip(f"{package} is not installed")
+        require_or_skip(f"{package} is not installed", env="CNNSEARCH_REQUIRE_BENCH")
     command = [sys.executable, "-m", "benchmarks.arms", "--arm", arm, "--dataset", "digits"]
     command += ["--train-size", "300", "--val-fraction", "0.3", "--trials", "2", "--epochs", "1"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)

@@ -1,7 +1,6 @@
 """Test-time augmentation in `evaluate` and `export`: only where flips keep the labels, and
 recorded with the result."""
 
-import os
 import pathlib
 import subprocess
 import sys
@@ -61,26 +60,40 @@ def test_tta_on_digits_is_refused_before_anything_is_loaded(tmp_path):
         export_model("s", url, artifacts, None, str(tmp_path / "m.keras"), tta=True)
 
 
-@pytest.mark.slow
-def test_export_tta_loads_a_model_with_cnnsearch_loss_and_schedule_in_a_fresh_process(tmp_path):
-
-    from spaces.build import build_model, compile_model
-    from spaces.spec import ConvLayer, ModelSpec, TrainSpec
-
-    model = build_model(ModelSpec(conv_layers=(ConvLayer(4, 3, True),)), (8, 8, 1), 10)
-    train = TrainSpec(label_smoothing=0.1, schedule="cosine", weight_decay=0.01)
-    compile_model(model, train, steps_per_epoch=2, epochs=2)
-    path = tmp_path / "m.keras"
-    model.save(path)
-    root = pathlib.Path(__file__).resolve().parents[2]
-    code = f"import pathlib, search.analysis.export as e; e._add_tta(pathlib.Path({str(path)!r}))"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=300,
+def python(code: str, cwd: pathlib.Path) -> str:
+    """`code` run by a fresh Python process in `cwd`; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert keras.saving.load_model(path).count_params() == model.count_params()
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tta", [False, True])
+def test_an_exported_model_predicts_as_trained_and_loads_with_keras_alone(tmp_path, tta):
+    from spaces.build import build_model, compile_model
+    from spaces.spec import Augmentation, ConvLayer, ModelSpec, TrainSpec
+
+    augmentation = Augmentation(translate=0.2, flip=True, erase=0.5)  # each a random layer
+    spec = ModelSpec(conv_layers=(ConvLayer(4, 3, True),), augmentation=augmentation)
+    model = build_model(spec, (8, 8, 1), 10)
+    train = TrainSpec(label_smoothing=0.1, schedule="cosine", weight_decay=0.01)
+    compile_model(model, train, steps_per_epoch=2, epochs=2)  # cnnsearch's loss and schedule
+    saved, out = tmp_path / "saved.keras", tmp_path / "out.keras"
+    model.save(saved)
+    root = pathlib.Path(__file__).resolve().parents[2]
+    code = "from pathlib import Path; from search.analysis.export import inference_model, write"
+    python(f"{code}; write(inference_model(Path({str(saved)!r}), {tta}), Path({str(out)!r}))", root)
+
+    x = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 1), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", x)
+    predict = (  # in an empty folder: Keras alone, none of cnnsearch's classes registered
+        "import keras, numpy as np; m = keras.saving.load_model('out.keras'); "
+        "np.save('y.npy', m.predict(np.load('x.npy'), verbose=0))"
+    )
+    python(predict, tmp_path)
+    expected = model.predict(x, verbose=0)
+    if tta:
+        expected = (expected + model.predict(x[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)
