@@ -14,21 +14,12 @@ picked, and the plot: benchmarks/vs_autokeras.py. The labs' hand-tuned best is 9
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
-from benchmarks.arms import BEST_START, order_error, run_all
+from benchmarks.arms import BEST_START
 from benchmarks.common import RESULTS, append_row, description
-from benchmarks.vs_autokeras import (
-    append_cost_row,
-    chosen_runs,
-    figures,
-    mean,
-    plot,
-    seeds_note,
-    shortfalls,
-)
+from benchmarks.vs_autokeras import append_cost_row, figures, mean, race, seeds_note, shortfalls
 
 ARMS = ("cnnsearch", "autokeras", "labs-main", BEST_START)
 TARGET = 0.945
@@ -52,14 +43,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.train_size, args.val_fraction = 0, 0.1  # every image, as `optimize` by default
-    runs = chosen_runs(args)
-    problem = order_error(runs, args.start)
-    if problem:
-        parser.error(problem)
-    arms = list(dict.fromkeys(arm for arm, _ in runs))
-    results = run_all(runs, args)
-    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
-    plot(results, args.out, args.budget)
+    runs, arms, results = race(parser, args)
     short = shortfalls(results, arms, TARGET)
     if FLOOR <= mean(results, "cnnsearch", "test") < TARGET:
         short.append(f"(its floor {FLOOR} met)")

@@ -56,15 +56,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("vs_autokeras.png"))
     args = parser.parse_args()
-    runs = chosen_runs(args)
-    problem = order_error(runs, args.start)
-    if problem:
-        parser.error(problem)
-    arms = list(dict.fromkeys(arm for arm, _ in runs))
-    results = run_all(runs, args)
-    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
-    plot(results, args.out, args.budget)
-
+    runs, arms, results = race(parser, args)
     short = shortfalls(results, arms, TARGET)
     lanes = (
         "two arms at a time, each pinned to one core with one TensorFlow thread"
@@ -87,6 +79,22 @@ def main() -> None:
         "; ".join(short),
     )
     append_cost_row(results.get("cnnsearch", []), args.budget)
+
+
+def race(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[list[tuple[str, int]], list[str], dict[str, list[dict]]]:
+    """Run the race `args` ask for (`--runs`, or `--arms` on every seed of `--seeds`) and write
+    its results as JSON and its plot to `--out`: the runs, the arms in order, the results by arm.
+    A best-start arm whose start cannot be picked is a usage error before any run."""
+    runs = chosen_runs(args)
+    problem = order_error(runs, args.start)
+    if problem:
+        parser.error(problem)
+    results = run_all(runs, args)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    plot(results, args.out, args.budget)
+    return runs, list(dict.fromkeys(arm for arm, _ in runs)), results
 
 
 def values(results: dict[str, list[dict]], arm: str, key: str) -> list[float]:

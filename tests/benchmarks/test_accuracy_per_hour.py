@@ -4,7 +4,7 @@ alone among them, its goal and its plot."""
 import json
 import sys
 
-from benchmarks import accuracy_per_hour, arms, common
+from benchmarks import accuracy_per_hour, arms, common, vs_autokeras
 from tests.benchmarks.test_vs_autokeras import race
 
 
@@ -15,9 +15,7 @@ def run_hour(monkeypatch, tmp_path, results: dict, argv: list[str]) -> tuple[lis
     monkeypatch.setattr(common, "RESULTS", results_md)
     monkeypatch.setattr(accuracy_per_hour, "RESULTS", results_md)
     asked = []
-    monkeypatch.setattr(
-        accuracy_per_hour, "run_all", lambda runs, args: asked.extend(runs) or results
-    )
+    monkeypatch.setattr(vs_autokeras, "run_all", lambda runs, args: asked.extend(runs) or results)
     out = tmp_path / "hour.png"
     monkeypatch.setattr(sys, "argv", ["accuracy_per_hour", "--out", str(out), *argv])
     accuracy_per_hour.main()
