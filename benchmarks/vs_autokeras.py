@@ -67,10 +67,9 @@ def main() -> None:
         "12 vs AutoKeras and peers, default options",
         f"fashion_mnist {args.train_size} images ({args.val_fraction:g} for validation), "
         f"{args.budget:.0f} s each, {lanes}; mean ± std over seeds: "
-        f"{figures(results, arms)}{seeds_note(runs)}. cnnsearch ran `optimize` with only the data "
-        "size, time "
-        f"and seed given; {BEST_START} ran `optimize --sampler-only --trials 1` with its "
-        "start's values set, its epochs then trained on until the deadline; "
+        f"{figures(results, arms)}{seeds_note(runs)}. cnnsearch ran `optimize` with only the "
+        f"data size, time and seed given; {BEST_START} ran `optimize --sampler-only --trials 1` "
+        "with its start's values set, its epochs then trained on until the deadline; "
         "AutoKeras 3.0 with Dense units cast to int for Keras 3.15; "
         f"[plot]({os.path.relpath(args.out.resolve(), RESULTS.parent.resolve())})",
         f"cnnsearch above every arm (the best start alone included) in validation and test "
