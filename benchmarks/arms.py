@@ -21,8 +21,15 @@ validation accuracy in the cnnsearch runs ordered before the arm's first run.
 
     python -m benchmarks.arms --arm NAME --seed S [--budget SECONDS] [--trials N] [--epochs E]
                               [--train-size N] [--val-fraction F] [--dataset NAME] [--start NAME]
+                              [--keep DIR]
 
 runs one arm and prints its result as a JSON line (the scripts do this for you).
+
+With `--keep DIR` a cnnsearch arm keeps its study in DIR/ARM-SEED instead of a temporary folder,
+and a rerun with the same options resumes it: `optimize` trains only the trials still missing,
+so a trial budget too long for one sitting is run in several. The time between two sittings is
+recorded in the study (`PAUSES_ATTR`) and left out of the curve's seconds. The other tools'
+arms start afresh each time.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from search.vocabulary import (
@@ -69,7 +76,10 @@ REQUIRES = {
     "optuna": "optuna_integration",
 }
 # what an arm's process is given of the benchmark's options, where the benchmark has them
-FORWARDED = ("budget", "trials", "epochs", "train_size", "val_fraction", "dataset", "start")
+FORWARDED = ("budget", "trials", "epochs", "train_size", "val_fraction", "dataset", "start", "keep")
+# A kept study's pauses between sittings: [[Unix time the sitting resumed, seconds paused], ...].
+# The benchmark's own attribute, not cnnsearch's (search.vocabulary).
+PAUSES_ATTR = "benchmark_pauses"
 
 
 def main() -> None:
@@ -83,6 +93,7 @@ def main() -> None:
     parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--start", help=f"the start the {BEST_START} arm trains (its name)")
+    parser.add_argument("--keep", type=Path, help="keep a cnnsearch arm's study there; resume it")
     args = parser.parse_args()
     if args.arm == BEST_START and args.start not in start_names():
         parser.error(f"the {BEST_START} arm needs --start NAME, one of {', '.join(start_names())}")
@@ -260,10 +271,11 @@ def run_arm(args: argparse.Namespace) -> dict:
 def run_cnnsearch(args: argparse.Namespace) -> dict:
     start = {"start": args.start} if args.arm == BEST_START else {}
     sets = start_sets(args.start, args.dataset, training_images(args)) if start else []
-    with tempfile.TemporaryDirectory() as tmp:
+    with study_folder(args) as tmp:
         common = ["--storage", f"sqlite:///{tmp}/bench.db", "--artifacts", f"{tmp}/artifacts"]
         options = cnnsearch_options(args, sets)
         cli, study = [sys.executable, "cli.py"], f"{args.dataset}-convnet"
+        record_pause(Path(tmp) / "bench.db", study)
         started = time.time()
         subprocess.run(
             [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"],
@@ -292,6 +304,36 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         "epoch_curve": epochs,
         **costs,
     }
+
+
+@contextlib.contextmanager
+def study_folder(args: argparse.Namespace) -> Iterator[str]:
+    """Where a cnnsearch arm keeps its study and artifacts: ARM-SEED under `--keep`, which a
+    rerun resumes, or a temporary folder."""
+    if getattr(args, "keep", None) is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield tmp
+        return
+    folder = args.keep / f"{args.arm}-{args.seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    yield str(folder)
+
+
+def record_pause(database: Path, study_name: str) -> None:
+    """When a kept study is resumed, add the time since its last trial ended to its pauses."""
+    import optuna
+
+    if not database.exists():
+        return
+    try:
+        study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{database}")
+    except KeyError:  # created, but its study never was: nothing to resume
+        return
+    ends = [t.datetime_complete for t in study.get_trials(deepcopy=False) if t.datetime_complete]
+    if ends:
+        now = time.time()
+        pauses = study.user_attrs.get(PAUSES_ATTR, [])
+        study.set_user_attr(PAUSES_ATTR, [*pauses, [now, round(now - max(ends).timestamp(), 1)]])
 
 
 def cnnsearch_options(args: argparse.Namespace, sets: Sequence[str] = ()) -> str:
@@ -359,15 +401,21 @@ def trial_curve(storage_url: str, study_name: str) -> tuple[list[list], list[str
     )
     if not trials:
         return [], []
-    started = min(t.datetime_start for t in trials)
+    started = min(t.datetime_start for t in trials).timestamp()
+    pauses = study.user_attrs.get(PAUSES_ATTR, [])
     curve = [
         [
-            round((t.datetime_complete - started).total_seconds(), 1),
+            round(working_seconds(started, t.datetime_complete.timestamp(), pauses), 1),
             t.value if t.state == TrialState.COMPLETE else None,
         ]
         for t in trials
     ]
     return curve, [t.user_attrs.get(PROPOSAL_ATTR) for t in trials]
+
+
+def working_seconds(started: float, end: float, pauses: list[list[float]]) -> float:
+    """Seconds from `started` to `end` (Unix times) without the pauses that resumed by `end`."""
+    return end - started - sum(seconds for resumed, seconds in pauses if resumed <= end)
 
 
 def epoch_curve(storage_url: str, study_name: str) -> tuple[list[list], int]:
@@ -380,15 +428,16 @@ def epoch_curve(storage_url: str, study_name: str) -> tuple[list[list], int]:
     trials = [t for t in study.get_trials(deepcopy=False) if t.datetime_complete is not None]
     if not trials:
         return [], 0
-    started = min(t.datetime_start for t in trials)
+    started = min(t.datetime_start for t in trials).timestamp()
+    pauses = study.user_attrs.get(PAUSES_ATTR, [])
     points = []
     for t in trials:
         values = [t.intermediate_values[step] for step in sorted(t.intermediate_values)]
-        begin = (t.datetime_start - started).total_seconds()
-        length = (t.datetime_complete - t.datetime_start).total_seconds()
+        begin, end = t.datetime_start.timestamp(), t.datetime_complete.timestamp()
+        ends = [begin + (end - begin) * (i + 1) / len(values) for i in range(len(values))]
         points += [
-            [round(begin + length * (i + 1) / len(values), 1), value]
-            for i, value in enumerate(values)
+            [round(working_seconds(started, at, pauses), 1), value]
+            for at, value in zip(ends, values, strict=True)
         ]
     continued = sum(CONTINUES_ATTR in t.user_attrs for t in trials)
     return sorted(points), continued

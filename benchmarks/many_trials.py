@@ -8,13 +8,17 @@ data, epochs per trial and trial count, without a deadline.
     python -m benchmarks.many_trials [--trials 100] [--seeds 0,1,2] [--arms cnnsearch,random,…]
                                      [--lanes 2] [--train-size 7000] [--val-fraction 0.285714]
                                      [--epochs 4] [--dataset fashion_mnist]
-                                     [--out benchmarks/many_trials.png]
+                                     [--out benchmarks/many_trials.png] [--keep DIR]
 
 For each arm and seed: the best validation accuracy after a tenth, a quarter, half and all of
 the trials, and against seconds, and the test accuracy of the final best. A plot of best-so-far
 against trials and seconds goes to --out (its results as JSON beside it), a row to RESULTS.md.
 Arms whose package is not installed are skipped with a line saying so. With more lanes than
 cores (a GPU machine), the lanes run unpinned. How every arm is run: benchmarks/arms.py.
+
+A hundred trials of four epochs take hours on a CPU. With `--keep DIR` the cnnsearch and random
+arms keep their studies in DIR, and the same command run again (after Ctrl-C, or in another
+sitting) resumes them where they stopped; the time between sittings is left out of the seconds.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("many_trials.png"))
+    parser.add_argument("--keep", type=Path, help="keep the cnnsearch arms' studies there; resume")
     args = parser.parse_args()
     args.budget = None  # a trial budget, no deadline
     arms = runnable(args.arms.split(","))
@@ -170,13 +175,14 @@ def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
         )
     quarter_best = mean_std(cnnsearch_in_random_quarter(results))
     capped = f"; AutoKeras' trials capped at {args.epochs} epochs" if "autokeras" in results else ""
+    kept = f"; studies kept in {args.keep}, time between sittings left out" if args.keep else ""
     plot_link = os.path.relpath(args.out.resolve(), RESULTS.parent.resolve())
     return (
         f"{args.dataset} {args.train_size} images ({args.val_fraction:g} for validation), "
         f"{args.epochs} epochs a trial, {args.trials} trials, no deadline, seeds {args.seeds}, "
         f"Keras on {os.environ.get('KERAS_BACKEND', 'tensorflow')}, {lanes}; mean ± std over "
         f"seeds: {'; '.join(rows)}; cnnsearch within a quarter of random's seconds "
-        f"{quarter_best}{capped}; [plot]({plot_link})"
+        f"{quarter_best}{capped}{kept}; [plot]({plot_link})"
     )
 
 

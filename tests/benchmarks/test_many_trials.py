@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pytest
 
 from benchmarks import arms, common, many_trials
@@ -88,10 +89,21 @@ def test_the_benchmark_runs_its_arms_on_digits_and_writes_plot_and_row(
     results_md = tmp_path / "RESULTS.md"
     monkeypatch.setattr(common, "RESULTS", results_md)
     monkeypatch.setattr(many_trials, "RESULTS", results_md)
-    out = tmp_path / "many.png"
+    out, kept = tmp_path / "many.png", tmp_path / "kept"
     argv = ["many_trials", "--dataset", "digits", "--train-size", "300", "--val-fraction", "0.3"]
-    argv += ["--trials", "2", "--epochs", "1", "--seeds", "0", "--lanes", "3", "--out", str(out)]
-    monkeypatch.setattr(sys, "argv", [*argv, "--arms", "cnnsearch,random,optuna"])
+    argv += [
+        "--epochs",
+        "1",
+        "--seeds",
+        "0",
+        "--lanes",
+        "3",
+        "--out",
+        str(out),
+        "--keep",
+        str(kept),
+    ]
+    monkeypatch.setattr(sys, "argv", [*argv, "--trials", "2", "--arms", "cnnsearch,random,optuna"])
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     many_trials.main()
 
@@ -110,6 +122,28 @@ def test_the_benchmark_runs_its_arms_on_digits_and_writes_plot_and_row(
     assert out.stat().st_size > 0
     row = results_md.read_text().splitlines()[-1]
     assert "14 many trials" in row and "[plot](many.png)" in row
+    assert sorted(p.name for p in kept.iterdir()) == ["cnnsearch-0", "random-0"]
+
+    # Run again for three trials: the kept study resumes, the first two trials are not retrained,
+    # and the time between the two runs is left out of the seconds.
+    first = results["cnnsearch"][0]["curve"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--trials", "3", "--arms", "cnnsearch"])
+    many_trials.main()
+    (resumed,) = json.loads(out.with_suffix(".json").read_text())["cnnsearch"]
+    assert resumed["curve"][:2] == first and len(resumed["curve"]) == 3, resumed
+    assert resumed["trials"] == 3
+    database = f"sqlite:///{kept}/cnnsearch-0/bench.db"
+    study = optuna.load_study(study_name="digits-convnet", storage=database)
+    ((resumed_at, paused),) = study.user_attrs[arms.PAUSES_ATTR]
+    assert paused > 0 and resumed_at > study.trials[1].datetime_complete.timestamp()
+    assert "studies kept in" in results_md.read_text().splitlines()[-1]
+
+
+def test_time_between_sittings_is_left_out_of_the_seconds():
+    pauses = [[100.0, 30.0], [200.0, 50.0]]  # resumed at 100 after 30 s, at 200 after 50 s
+    assert arms.working_seconds(0.0, 90.0, pauses) == 90.0
+    assert arms.working_seconds(0.0, 150.0, pauses) == 120.0
+    assert arms.working_seconds(0.0, 250.0, pauses) == 170.0
 
 
 @pytest.mark.slow
