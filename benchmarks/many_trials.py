@@ -96,6 +96,23 @@ def starts_alone(result: dict) -> dict:
     return {"seed": result.get("seed"), "curve": curve, "val": best_after(curve, len(curve))}
 
 
+def by_source(result: dict) -> str:
+    """Where a cnnsearch run's trials came from (its starts, greedy steps around the best, the
+    sampler alone), and how many of the latter two ended above the best start: what of the
+    search proper added accuracy."""
+    best_start = starts_alone(result)["val"]
+    tally: dict[str, list[int]] = {}
+    for (_, value), proposal in zip(result["curve"], result["proposals"], strict=True):
+        source = proposal.split(":")[0] if proposal else "sampler"
+        above = source != "start" and value is not None and value > best_start
+        counts = tally.setdefault(source, [0, 0])
+        counts[0], counts[1] = counts[0] + 1, counts[1] + above
+    return f"seed {result['seed']}: " + ", ".join(
+        f"{source} {n}" if source == "start" else f"{source} {n} ({above} above)"
+        for source, (n, above) in tally.items()
+    )
+
+
 def best_after(curve: list[list], trials: int) -> float:
     """The best validation accuracy of a run's first `trials` trials (0.0 before any)."""
     return max((value for _, value in curve[:trials] if value is not None), default=0.0)
@@ -174,6 +191,7 @@ def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
             + (f" errors {errors}" if errors else "")
         )
     quarter_best = mean_std(cnnsearch_in_random_quarter(results))
+    sources = "; ".join(by_source(r) for r in by_seed(results, "cnnsearch").values())
     capped = f"; AutoKeras' trials capped at {args.epochs} epochs" if "autokeras" in results else ""
     kept = f"; studies kept in {args.keep}, time between sittings left out" if args.keep else ""
     plot_link = os.path.relpath(args.out.resolve(), RESULTS.parent.resolve())
@@ -182,7 +200,8 @@ def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
         f"{args.epochs} epochs a trial, {args.trials} trials, no deadline, seeds {args.seeds}, "
         f"Keras on {os.environ.get('KERAS_BACKEND', 'tensorflow')}, {lanes}; mean ± std over "
         f"seeds: {'; '.join(rows)}; cnnsearch within a quarter of random's seconds "
-        f"{quarter_best}{capped}{kept}; [plot]({plot_link})"
+        f"{quarter_best}; cnnsearch's trials by source, and how many ended above the best start: "
+        f"{sources or '-'}{capped}{kept}; [plot]({plot_link})"
     )
 
 

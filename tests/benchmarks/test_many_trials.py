@@ -39,6 +39,14 @@ def test_the_starts_are_read_off_the_cnnsearch_run():
     assert starts["val"] == 0.8 and len(starts["curve"]) == 2 and starts["seed"] == 1
 
 
+def test_the_trials_are_told_apart_by_where_they_came_from():
+    proposals = ["start: a", "start: b", "greedy: trial 1 with new depth", None, None, None]
+    result = run(2, [0.6, 0.8, 0.85, 0.7, None, 0.81], proposals)
+    assert (
+        many_trials.by_source(result) == "seed 2: start 2, greedy 1 (1 above), sampler 3 (1 above)"
+    )
+
+
 def results_with(ours: list[float], random_: list[float], starts: list[float]) -> dict:
     """Four-trial runs on seeds 0 and 1: cnnsearch, random search and cnnsearch's starts."""
     results = {
