@@ -99,18 +99,8 @@ def test_the_benchmark_runs_its_arms_on_digits_and_writes_plot_and_row(
     monkeypatch.setattr(many_trials, "RESULTS", results_md)
     out, kept = tmp_path / "many.png", tmp_path / "kept"
     argv = ["many_trials", "--dataset", "digits", "--train-size", "300", "--val-fraction", "0.3"]
-    argv += [
-        "--epochs",
-        "1",
-        "--seeds",
-        "0",
-        "--lanes",
-        "3",
-        "--out",
-        str(out),
-        "--keep",
-        str(kept),
-    ]
+    argv += ["--epochs", "1", "--seeds", "0", "--lanes", "3"]
+    argv += ["--out", str(out), "--keep", str(kept)]
     monkeypatch.setattr(sys, "argv", [*argv, "--trials", "2", "--arms", "cnnsearch,random,optuna"])
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     many_trials.main()

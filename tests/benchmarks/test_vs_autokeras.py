@@ -210,6 +210,7 @@ def test_the_race_refuses_a_best_start_it_cannot_pick(monkeypatch, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.alone  # a deadline in seconds: many tests in parallel would starve it
 def test_the_best_start_arm_trains_one_trial_then_trains_it_on(tmp_path):
     command = [sys.executable, "-m", "benchmarks.arms", "--arm", arms.BEST_START, "--seed", "0"]
     command += ["--start", "fashion-lab", "--dataset", "digits", "--train-size", "300"]
