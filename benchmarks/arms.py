@@ -21,15 +21,16 @@ validation accuracy in the cnnsearch runs ordered before the arm's first run.
 
     python -m benchmarks.arms --arm NAME --seed S [--budget SECONDS] [--trials N] [--epochs E]
                               [--train-size N] [--val-fraction F] [--dataset NAME] [--start NAME]
-                              [--keep DIR]
+                              [--keep DIR] [--sitting MINUTES]
 
 runs one arm and prints its result as a JSON line (the scripts do this for you).
 
 With `--keep DIR` a cnnsearch arm keeps its study in DIR/ARM-SEED instead of a temporary folder,
 and a rerun with the same options resumes it: `optimize` trains only the trials still missing,
-so a trial budget too long for one sitting is run in several. The time between two sittings is
-recorded in the study (`PAUSES_ATTR`) and left out of the curve's seconds. The other tools'
-arms start afresh each time.
+so a trial budget too long for one sitting is run in several. `--sitting MINUTES` ends a
+sitting: `optimize` is stopped as a scheduler stops it and the arm reports what its study holds
+so far. The time between two sittings is recorded in the study (`PAUSES_ATTR`) and left out of
+the curve's seconds. The other tools' arms start afresh each time and take no sitting.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ REQUIRES = {
     "optuna": "optuna_integration",
 }
 # what an arm's process is given of the benchmark's options, where the benchmark has them
-FORWARDED = ("budget", "trials", "epochs", "train_size", "val_fraction", "dataset", "start", "keep")
+FORWARDED = (
+    *("budget", "trials", "epochs", "train_size", "val_fraction", "dataset", "start"),
+    *("keep", "sitting"),
+)
 # A kept study's pauses between sittings: [[Unix time the sitting resumed, seconds paused], ...].
 # The benchmark's own attribute, not cnnsearch's (search.vocabulary).
 PAUSES_ATTR = "benchmark_pauses"
@@ -94,6 +98,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--start", help=f"the start the {BEST_START} arm trains (its name)")
     parser.add_argument("--keep", type=Path, help="keep a cnnsearch arm's study there; resume it")
+    parser.add_argument("--sitting", type=float, help="minutes a cnnsearch arm runs, at most")
     args = parser.parse_args()
     if args.arm == BEST_START and args.start not in start_names():
         parser.error(f"the {BEST_START} arm needs --start NAME, one of {', '.join(start_names())}")
@@ -277,12 +282,8 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         cli, study = [sys.executable, "cli.py"], f"{args.dataset}-convnet"
         record_pause(Path(tmp) / "bench.db", study)
         started = time.time()
-        subprocess.run(
-            [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"],
-            cwd=ROOT,
-            check=True,
-            stdout=sys.stderr,
-        )
+        optimize = [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"]
+        run_sitting(optimize, 60 * args.sitting if getattr(args, "sitting", None) else None)
         searched = time.time() - started
         best = json.loads(_output([*cli, "best", study, "--json", *common[:2]]))
         test = json.loads(_output([*cli, "evaluate", study, "--json", *common]))
@@ -304,6 +305,22 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         "epoch_curve": epochs,
         **costs,
     }
+
+
+def run_sitting(command: list[str], seconds: float | None) -> None:
+    """Run `command` to its end, or for `seconds` at most: then stop it as a scheduler would
+    (SIGTERM: `optimize` records its running trial as failed and exits), and go on with what
+    its study holds."""
+    with subprocess.Popen(command, cwd=ROOT, stdout=sys.stderr) as process:
+        try:
+            code = process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait()
+            print(f"the sitting ended after {seconds:g} s: optimize stopped", file=sys.stderr)
+            return
+    if code:
+        raise subprocess.CalledProcessError(code, command)
 
 
 @contextlib.contextmanager

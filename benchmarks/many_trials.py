@@ -9,6 +9,7 @@ data, epochs per trial and trial count, without a deadline.
                                      [--lanes 2] [--train-size 7000] [--val-fraction 0.285714]
                                      [--epochs 4] [--dataset fashion_mnist]
                                      [--out benchmarks/many_trials.png] [--keep DIR]
+                                     [--sitting MINUTES]
 
 For each arm and seed: the best validation accuracy after a tenth, a quarter, half and all of
 the trials, and against seconds, and the test accuracy of the final best. A plot of best-so-far
@@ -19,6 +20,8 @@ cores (a GPU machine), the lanes run unpinned. How every arm is run: benchmarks/
 A hundred trials of four epochs take hours on a CPU. With `--keep DIR` the cnnsearch and random
 arms keep their studies in DIR, and the same command run again (after Ctrl-C, or in another
 sitting) resumes them where they stopped; the time between sittings is left out of the seconds.
+`--sitting MINUTES` ends a sitting on its own: after that long the cnnsearch and random arms stop
+their `optimize`, and the plot and row show the trials run so far (the row gives how many).
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ def main() -> None:
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("many_trials.png"))
     parser.add_argument("--keep", type=Path, help="keep the cnnsearch arms' studies there; resume")
+    parser.add_argument(
+        "--sitting", type=float, help="minutes the cnnsearch and random arms run in this sitting"
+    )
     args = parser.parse_args()
     args.budget = None  # a trial budget, no deadline
     arms = runnable(args.arms.split(","))
@@ -168,7 +174,17 @@ def verdict(results: dict[str, list[dict]], trials: int) -> tuple[bool, str]:
         short.append(f"{gain * 100:+.2f} points over the best start")
     if not results.get("cnnsearch") or not results.get("random"):
         short.append("needs the cnnsearch and random arms")
+    short += [f"{arm} ran {n} of {trials} trials" for arm, n in fewest(results) if n < trials]
     return not short, "; ".join(short)
+
+
+def fewest(results: dict[str, list[dict]]) -> list[tuple[str, int]]:
+    """Per arm, the fewest trials a seed of it ran: fewer than asked after a sitting (--sitting)."""
+    return [
+        (arm, min(len(r["curve"]) for r in runs.values()))
+        for arm in results
+        if arm != STARTS and (runs := by_seed(results, arm))
+    ]
 
 
 def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
@@ -194,6 +210,7 @@ def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
     sources = "; ".join(by_source(r) for r in by_seed(results, "cnnsearch").values())
     capped = f"; AutoKeras' trials capped at {args.epochs} epochs" if "autokeras" in results else ""
     kept = f"; studies kept in {args.keep}, time between sittings left out" if args.keep else ""
+    kept += f"; a sitting of at most {args.sitting:g} minutes" if args.sitting else ""
     plot_link = os.path.relpath(args.out.resolve(), RESULTS.parent.resolve())
     return (
         f"{args.dataset} {args.train_size} images ({args.val_fraction:g} for validation), "

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -74,6 +75,26 @@ def test_each_goal_missed_is_named():
     assert "within a quarter of random's seconds" in note
     assert "not above random" in note
     assert "points over the best start" in note
+
+
+def test_a_run_cut_short_by_its_sitting_meets_no_goal():
+    results = results_with([0.90, 0.91], [0.85, 0.86], [0.88, 0.885])
+    results["cnnsearch"][1]["curve"] = results["cnnsearch"][1]["curve"][:3]
+    met, note = many_trials.verdict(results, 4)
+    assert not met and note == "cnnsearch ran 3 of 4 trials"
+
+
+def test_a_sitting_stops_the_command_and_goes_on(tmp_path):
+    stopped = tmp_path / "stopped"
+    waits = "import pathlib, signal, sys, time\n"
+    waits += f"stop = lambda *_: (pathlib.Path({str(stopped)!r}).touch(), sys.exit(0))\n"
+    waits += "signal.signal(signal.SIGTERM, stop)\n"
+    waits += "time.sleep(60)\n"
+    started = time.monotonic()
+    arms.run_sitting([sys.executable, "-c", waits], seconds=2)
+    assert stopped.exists() and time.monotonic() - started < 30
+    with pytest.raises(subprocess.CalledProcessError):  # a command that fails is still an error
+        arms.run_sitting([sys.executable, "-c", "raise SystemExit(3)"], seconds=30)
 
 
 def test_arms_whose_package_is_missing_are_skipped_with_a_line(monkeypatch, capsys):
