@@ -127,8 +127,10 @@ def test_interrupted_worker_leaves_no_trial_running(tmp_path, sig):
 def test_workers_ride_out_a_postgresql_restart():
     url, drop = server_database("postgresql")
     try:
-        workers = [start(url, "restart", 6, 3.0) for _ in range(2)]
-        wait_for_running(url, "restart", count=2)  # both mid-trial when the server goes away
+        # Trials long enough that one worker cannot run the whole budget before the other has
+        # started on a loaded machine: both are mid-trial when the server goes away.
+        workers = [start(url, "restart", 6, 8.0) for _ in range(2)]
+        wait_for_running(url, "restart", count=2)
         cluster = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True)
         subprocess.run(
             [
