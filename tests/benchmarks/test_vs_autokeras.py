@@ -214,7 +214,7 @@ def test_the_race_refuses_a_best_start_it_cannot_pick(monkeypatch, capsys):
 def test_the_best_start_arm_trains_one_trial_then_trains_it_on(tmp_path):
     command = [sys.executable, "-m", "benchmarks.arms", "--arm", arms.BEST_START, "--seed", "0"]
     command += ["--start", "fashion-lab", "--dataset", "digits", "--train-size", "300"]
-    command += ["--val-fraction", "0.3", "--budget", "30", "--epochs", "1"]
+    command += ["--val-fraction", "0.3", "--budget", "60", "--epochs", "1"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
