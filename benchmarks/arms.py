@@ -25,12 +25,14 @@ validation accuracy in the cnnsearch runs ordered before the arm's first run.
 
 runs one arm and prints its result as a JSON line (the scripts do this for you).
 
-With `--keep DIR` a cnnsearch arm keeps its study in DIR/ARM-SEED instead of a temporary folder,
-and a rerun with the same options resumes it: `optimize` trains only the trials still missing,
-so a trial budget too long for one sitting is run in several. `--sitting MINUTES` ends a
-sitting: `optimize` is stopped as a scheduler stops it and the arm reports what its study holds
-so far. The time between two sittings is recorded in the study (`PAUSES_ATTR`) and left out of
-the curve's seconds. The other tools' arms start afresh each time and take no sitting.
+With `--keep DIR` an arm keeps its study in DIR/ARM-SEED instead of a temporary folder, and a
+rerun with the same options resumes it, so a trial budget too long for one sitting is run in
+several: a cnnsearch arm's `optimize` trains only the trials still missing; plain Optuna's study
+is an SQLite file there, KerasTuner's and AutoKeras' projects reload their trials, and the
+arm's record (`benchmarks.tracker`) goes on from the last trial it finished. `--sitting MINUTES`
+ends a sitting: `optimize` is stopped as a scheduler stops it, another tool's arm between two
+batches, and the arm reports the trials finished so far. The time between two sittings is left
+out of the seconds (a cnnsearch study records it as `PAUSES_ATTR`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from benchmarks.tracker import OutOfTime, Tracker
 from search.vocabulary import (
     CONTINUES_ATTR,
     PROPOSAL_ATTR,
@@ -97,8 +100,8 @@ def main() -> None:
     parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--start", help=f"the start the {BEST_START} arm trains (its name)")
-    parser.add_argument("--keep", type=Path, help="keep a cnnsearch arm's study there; resume it")
-    parser.add_argument("--sitting", type=float, help="minutes a cnnsearch arm runs, at most")
+    parser.add_argument("--keep", type=Path, help="keep the arm's study there; resume it")
+    parser.add_argument("--sitting", type=float, help="minutes the arm runs, at most")
     args = parser.parse_args()
     if args.arm == BEST_START and args.start not in start_names():
         parser.error(f"the {BEST_START} arm needs --start NAME, one of {', '.join(start_names())}")
@@ -258,7 +261,15 @@ def run_arm(args: argparse.Namespace) -> dict:
     dataset = load(args.dataset)
     split = split_validation(dataset, args.val_fraction, args.seed, args.train_size or None)
     keras.utils.set_random_seed(args.seed)
-    tracker = Tracker(args.budget, dataset.x_test, dataset.y_test, args.trials)
+    folder = kept_folder(args)
+    tracker = Tracker(
+        args.budget,
+        dataset.x_test,
+        dataset.y_test,
+        args.trials,
+        state=folder / "tracker.json" if folder else None,
+        sitting=sitting_seconds(args),
+    )
     runner = {
         "autokeras": run_autokeras,
         "kt-bayes": run_kerastuner,
@@ -270,20 +281,21 @@ def run_arm(args: argparse.Namespace) -> dict:
     }[args.arm]
     with contextlib.suppress(OutOfTime):
         runner(args, split, dataset, tracker)
+    tracker.save()
     return tracker.result()
 
 
 def run_cnnsearch(args: argparse.Namespace) -> dict:
     start = {"start": args.start} if args.arm == BEST_START else {}
     sets = start_sets(args.start, args.dataset, training_images(args)) if start else []
-    with study_folder(args) as tmp:
+    with work_folder(args) as tmp:
         common = ["--storage", f"sqlite:///{tmp}/bench.db", "--artifacts", f"{tmp}/artifacts"]
         options = cnnsearch_options(args, sets)
         cli, study = [sys.executable, "cli.py"], f"{args.dataset}-convnet"
         record_pause(Path(tmp) / "bench.db", study)
         started = time.time()
         optimize = [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"]
-        run_sitting(optimize, 60 * args.sitting if getattr(args, "sitting", None) else None)
+        run_sitting(optimize, sitting_seconds(args))
         searched = time.time() - started
         best = json.loads(_output([*cli, "best", study, "--json", *common[:2]]))
         test = json.loads(_output([*cli, "evaluate", study, "--json", *common]))
@@ -307,10 +319,19 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
     }
 
 
+def sitting_seconds(args: argparse.Namespace) -> float | None:
+    """How long an arm's sitting lasts (`--sitting` minutes; 0: no training, only the report of
+    what the kept study holds), or None without one."""
+    sitting = getattr(args, "sitting", None)
+    return None if sitting is None else 60 * sitting
+
+
 def run_sitting(command: list[str], seconds: float | None) -> None:
     """Run `command` to its end, or for `seconds` at most: then stop it as a scheduler would
     (SIGTERM: `optimize` records its running trial as failed and exits), and go on with what
     its study holds."""
+    if seconds == 0:
+        return
     with subprocess.Popen(command, cwd=ROOT, stdout=sys.stderr) as process:
         try:
             code = process.wait(timeout=seconds)
@@ -323,16 +344,24 @@ def run_sitting(command: list[str], seconds: float | None) -> None:
         raise subprocess.CalledProcessError(code, command)
 
 
-@contextlib.contextmanager
-def study_folder(args: argparse.Namespace) -> Iterator[str]:
-    """Where a cnnsearch arm keeps its study and artifacts: ARM-SEED under `--keep`, which a
-    rerun resumes, or a temporary folder."""
+def kept_folder(args: argparse.Namespace) -> Path | None:
+    """Where an arm keeps what a later sitting resumes: ARM-SEED under `--keep`, if given."""
     if getattr(args, "keep", None) is None:
+        return None
+    folder = args.keep / f"{args.arm}-{args.seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def work_folder(args: argparse.Namespace) -> Iterator[str]:
+    """Where an arm keeps its study and models: its kept folder, which a rerun resumes, or a
+    temporary folder."""
+    folder = kept_folder(args)
+    if folder is None:
         with tempfile.TemporaryDirectory() as tmp:
             yield tmp
         return
-    folder = args.keep / f"{args.arm}-{args.seed}"
-    folder.mkdir(parents=True, exist_ok=True)
     yield str(folder)
 
 
@@ -493,82 +522,6 @@ def _output(command: list[str]) -> str:
     return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
-class OutOfTime(BaseException):
-    """Ends an arm at its budget, between two batches, or before the trial after its last
-    (KerasTuner swallows ordinary errors)."""
-
-
-class Tracker:
-    """The arm's clock (paused while the test set is scored), its best validation accuracy,
-    the test accuracy of the model at the epoch that reached it, per trial (each `fit`) the
-    seconds at its last epoch and its best validation accuracy, and per epoch its seconds and
-    validation accuracy."""
-
-    def __init__(self, budget: float, x_test, y_test, max_trials: int = 0) -> None:
-        self.budget, self.x_test, self.y_test = budget or float("inf"), x_test, y_test
-        self.max_trials = max_trials or float("inf")
-        self.started, self.paused = time.perf_counter(), 0.0
-        self.best_val, self.test, self.trials, self.best_at = 0.0, None, 0, None
-        self.curve: list[list] = []
-        self.epoch_curve: list[list] = []
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started - self.paused
-
-    def callback(self):
-        import keras
-
-        tracker = self
-
-        class Budget(keras.callbacks.Callback):
-            def __deepcopy__(self, memo: dict):
-                return self  # KerasTuner deep-copies callbacks per trial; keep this one
-
-            def on_train_begin(self, logs=None) -> None:
-                tracker.trial_began()
-
-            def on_train_batch_end(self, batch, logs=None) -> None:
-                if tracker.elapsed() >= tracker.budget:
-                    raise OutOfTime
-
-            def on_epoch_end(self, epoch, logs=None) -> None:
-                tracker.epoch_ended(self.model, (logs or {}).get("val_accuracy", 0.0))
-
-        return Budget()
-
-    def trial_began(self) -> None:
-        if self.trials >= self.max_trials:
-            raise OutOfTime
-        self.trials += 1
-        self.curve.append([round(self.elapsed(), 1), None])
-
-    def epoch_ended(self, model, val_accuracy: float) -> None:
-        import numpy as np
-
-        if self.elapsed() < self.budget:
-            trial_best = max(float(val_accuracy), self.curve[-1][1] or 0.0)
-            self.curve[-1] = [round(self.elapsed(), 1), trial_best]
-            self.epoch_curve.append([round(self.elapsed(), 1), float(val_accuracy)])
-        if self.elapsed() >= self.budget or val_accuracy <= self.best_val:
-            return
-        self.best_val, self.best_at = float(val_accuracy), round(self.elapsed())
-        paused = time.perf_counter()
-        # predictions, not model.evaluate: AutoKeras' models take one-hot labels
-        predicted = np.argmax(model.predict(self.x_test, verbose=0, batch_size=512), axis=-1)
-        self.test = float(np.mean(predicted == self.y_test))
-        self.paused += time.perf_counter() - paused
-
-    def result(self) -> dict:
-        return {
-            "val": self.best_val,
-            "test": self.test,
-            "trials": self.trials,
-            "best_at": self.best_at,
-            "curve": self.curve,
-            "epoch_curve": self.epoch_curve,
-        }
-
-
 def _default_bounds(dataset: str):
     """The default search's bounds on `dataset`: never flips where a flip changes the labels."""
     from search.config import SearchConfig
@@ -603,8 +556,10 @@ def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
             return model.fit(*fit_args, batch_size=self.batch_size, **kwargs)
 
     epochs, max_trials = args.epochs or EPOCHS, args.trials or 10**4
-    with tempfile.TemporaryDirectory() as tmp:
-        common = dict(objective="val_accuracy", directory=tmp, seed=args.seed, overwrite=True)
+    with work_folder(args) as tmp:
+        # a kept tuner reloads its trials and retries the one a sitting ended in
+        resume = args.keep is not None
+        common = dict(objective="val_accuracy", directory=tmp, seed=args.seed, overwrite=not resume)
         if args.arm == "kt-hyperband":  # no trial limit of its own: the tracker's ends it
             # One Hyperband iteration holds only a few trials (a single one at max_epochs=1, about
             # five at 4): iterations without end, so that the tracker's trial count ends the arm.
@@ -663,8 +618,10 @@ def run_autokeras(args, split, dataset, tracker: Tracker) -> None:
     # benchmark caps them; the tracker ends the final refit after the last trial
     limits = {"max_trials": args.trials} if args.trials else {}
     epochs = {"epochs": args.epochs} if args.epochs else {}
-    with tempfile.TemporaryDirectory() as tmp:
-        classifier = ak.ImageClassifier(overwrite=True, seed=args.seed, directory=tmp, **limits)
+    with work_folder(args) as tmp:
+        classifier = ak.ImageClassifier(
+            overwrite=args.keep is None, seed=args.seed, directory=tmp, **limits
+        )
         classifier.fit(
             split.x_train,
             split.y_train,
@@ -702,12 +659,29 @@ def run_optuna(args, split, dataset, tracker: Tracker) -> None:
         return max(history.history["val_accuracy"])
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    folder = kept_folder(args)
+    storage = f"sqlite:///{folder}/optuna.db" if folder else None
     study = optuna.create_study(
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=args.seed),
+        storage=storage,
+        study_name="optuna",
+        load_if_exists=True,
         pruner=optuna.pruners.HyperbandPruner(),
     )
+    end_interrupted_trials(study)
+    # a resumed study's sampler starts from another seed, or it would repeat its first proposals
+    study.sampler = optuna.samplers.TPESampler(seed=args.seed + len(study.trials))
     study.optimize(objective, n_trials=args.trials or 10**4)
+
+
+def end_interrupted_trials(study) -> None:
+    """Record as failed the trial a kept study's last sitting ended in (the tracker ends a
+    sitting with a BaseException, which Optuna leaves running), so that the sampler's constant
+    liar does not count it as under way forever."""
+    from optuna.trial import TrialState
+
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(trial.number, state=TrialState.FAIL)
 
 
 def run_keras_cnn(args, split, dataset, tracker: Tracker) -> None:

@@ -17,11 +17,12 @@ against trials and seconds goes to --out (its results as JSON beside it), a row 
 Arms whose package is not installed are skipped with a line saying so. With more lanes than
 cores (a GPU machine), the lanes run unpinned. How every arm is run: benchmarks/arms.py.
 
-A hundred trials of four epochs take hours on a CPU. With `--keep DIR` the cnnsearch and random
-arms keep their studies in DIR, and the same command run again (after Ctrl-C, or in another
-sitting) resumes them where they stopped; the time between sittings is left out of the seconds.
-`--sitting MINUTES` ends a sitting on its own: after that long the cnnsearch and random arms stop
-their `optimize`, and the plot and row show the trials run so far (the row gives how many).
+A hundred trials of four epochs take hours on a CPU. With `--keep DIR` every arm keeps its study
+in DIR, and the same command run again (after Ctrl-C, or in another sitting) resumes them where
+they stopped; the time between sittings is left out of the seconds. `--sitting MINUTES` ends a
+sitting on its own: each arm's process stops after that long (an arm waiting for a lane gets its
+own MINUTES once it starts), and the plot and row show the trials finished so far (the row gives
+how many). Arms can be added to a kept run in a later sitting: `--arms` names those in the row.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("many_trials.png"))
-    parser.add_argument("--keep", type=Path, help="keep the cnnsearch arms' studies there; resume")
+    parser.add_argument("--keep", type=Path, help="keep the arms' studies there; resume")
     parser.add_argument(
-        "--sitting", type=float, help="minutes the cnnsearch and random arms run in this sitting"
+        "--sitting", type=float, help="minutes each arm runs in this sitting, at most"
     )
     args = parser.parse_args()
     args.budget = None  # a trial budget, no deadline
@@ -210,7 +211,7 @@ def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
     sources = "; ".join(by_source(r) for r in by_seed(results, "cnnsearch").values())
     capped = f"; AutoKeras' trials capped at {args.epochs} epochs" if "autokeras" in results else ""
     kept = f"; studies kept in {args.keep}, time between sittings left out" if args.keep else ""
-    kept += f"; a sitting of at most {args.sitting:g} minutes" if args.sitting else ""
+    kept += sitting_note(args.sitting)
     plot_link = os.path.relpath(args.out.resolve(), RESULTS.parent.resolve())
     return (
         f"{args.dataset} {args.train_size} images ({args.val_fraction:g} for validation), "
@@ -220,6 +221,14 @@ def figures(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
         f"{quarter_best}; cnnsearch's trials by source, and how many ended above the best start: "
         f"{sources or '-'}{capped}{kept}; [plot]({plot_link})"
     )
+
+
+def sitting_note(sitting: float | None) -> str:
+    if sitting is None:
+        return ""
+    if sitting == 0:
+        return "; no training in this sitting: the kept studies as they stood"
+    return f"; a sitting of at most {sitting:g} minutes"
 
 
 def plot(results: dict[str, list[dict]], out: Path) -> None:

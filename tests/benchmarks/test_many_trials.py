@@ -141,7 +141,7 @@ def test_the_benchmark_runs_its_arms_on_digits_and_writes_plot_and_row(
     assert out.stat().st_size > 0
     row = results_md.read_text().splitlines()[-1]
     assert "14 many trials" in row and "[plot](many.png)" in row
-    assert sorted(p.name for p in kept.iterdir()) == ["cnnsearch-0", "random-0"]
+    assert sorted(p.name for p in kept.iterdir()) == ["cnnsearch-0", "optuna-0", "random-0"]
 
     # Run again for three trials: the kept study resumes, the first two trials are not retrained,
     # and the time between the two runs is left out of the seconds.
@@ -173,10 +173,31 @@ def test_time_between_sittings_is_left_out_of_the_seconds():
 def test_the_other_tools_arms_stop_after_their_trials(arm, package):
     if importlib.util.find_spec(package) is None:
         require_or_skip(f"{package} is not installed", env="CNNSEARCH_REQUIRE_BENCH")
+    result = run_arm(arm, "--trials", "2")
+    assert result["trials"] == 2 and len(result["curve"]) == 2
+
+
+def run_arm(arm: str, *options: str) -> dict:
+    """An arm's result on a few one-epoch trials of `digits`, run as the benchmarks run it."""
     command = [sys.executable, "-m", "benchmarks.arms", "--arm", arm, "--dataset", "digits"]
-    command += ["--train-size", "300", "--val-fraction", "0.3", "--trials", "2", "--epochs", "1"]
+    command += ["--train-size", "300", "--val-fraction", "0.3", "--epochs", "1", *options]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    result = json.loads(line[len("RESULT ") :])
-    assert result["trials"] == 2 and len(result["curve"]) == 2
+    return json.loads(line[len("RESULT ") :])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "arm, package", [("optuna", "optuna_integration"), ("kt-bayes", "keras_tuner")]
+)
+def test_the_other_tools_arms_resume_a_kept_study(tmp_path, arm, package):
+    if importlib.util.find_spec(package) is None:
+        require_or_skip(f"{package} is not installed", env="CNNSEARCH_REQUIRE_BENCH")
+    keep = ["--keep", str(tmp_path)]
+    first = run_arm(arm, "--trials", "2", *keep)
+    resumed = run_arm(arm, "--trials", "3", *keep)
+    assert resumed["curve"][:2] == first["curve"] and len(resumed["curve"]) == 3, resumed
+    assert resumed["trials"] == 3
+    report = run_arm(arm, "--trials", "4", "--sitting", "0", *keep)  # trains nothing
+    assert report["curve"] == resumed["curve"] and report["trials"] == 3
