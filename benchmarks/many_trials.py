@@ -40,6 +40,7 @@ ARMS = ("cnnsearch", "random", "optuna", "kt-bayes", "kt-hyperband", "autokeras"
 STARTS = "starts"  # cnnsearch's starting points alone, read off the cnnsearch arm
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)  # of --trials: 10, 25, 50 and 100 trials
 MARGIN = 0.005  # the search proper must add half a point over the best start
+SEEDS = 3  # the goals are judged on the mean and std over this many seeds of every arm
 
 
 def main() -> None:
@@ -176,7 +177,15 @@ def verdict(results: dict[str, list[dict]], trials: int) -> tuple[bool, str]:
     if not results.get("cnnsearch") or not results.get("random"):
         short.append("needs the cnnsearch and random arms")
     short += [f"{arm} ran {n} of {trials} trials" for arm, n in fewest(results) if n < trials]
+    short += [f"{arm} ran {n} of {SEEDS} seeds" for arm, n in seeds_run(results) if n < SEEDS]
+    if missing := [arm for arm in ARMS if not by_seed(results, arm)]:
+        short.append(f"not run: {', '.join(missing)}")
     return not short, "; ".join(short)
+
+
+def seeds_run(results: dict[str, list[dict]]) -> list[tuple[str, int]]:
+    """Per arm that ran, how many seeds it has a result for."""
+    return [(arm, len(by_seed(results, arm))) for arm in results if arm != STARTS]
 
 
 def fewest(results: dict[str, list[dict]]) -> list[tuple[str, int]]:

@@ -49,11 +49,14 @@ def test_the_trials_are_told_apart_by_where_they_came_from():
 
 
 def results_with(ours: list[float], random_: list[float], starts: list[float]) -> dict:
-    """Four-trial runs on seeds 0 and 1: cnnsearch, random search and cnnsearch's starts."""
+    """Four-trial runs, one seed per value: cnnsearch, random search, cnnsearch's starts, and
+    the other tools' arms at 0.8."""
     results = {
         "cnnsearch": [run(s, values) for s, values in enumerate(ours_curves(ours))],
         "random": [run(s, [0.5, 0.5, 0.5, r]) for s, r in enumerate(random_)],
     }
+    for arm in many_trials.ARMS[2:]:
+        results[arm] = [run(s, [0.5, 0.6, 0.7, 0.8]) for s in range(len(ours))]
     results["starts"] = [{"seed": s, "curve": [], "val": v} for s, v in enumerate(starts)]
     return results
 
@@ -63,7 +66,8 @@ def ours_curves(bests: list[float]) -> list[list[float]]:
 
 
 def test_the_goals_are_met_when_cnnsearch_leads_early_and_gains_over_its_starts():
-    met, note = many_trials.verdict(results_with([0.90, 0.91], [0.85, 0.86], [0.88, 0.885]), 4)
+    results = results_with([0.90, 0.91, 0.905], [0.85, 0.86, 0.85], [0.88, 0.885, 0.88])
+    met, note = many_trials.verdict(results, 4)
     assert met, note
 
 
@@ -78,10 +82,18 @@ def test_each_goal_missed_is_named():
 
 
 def test_a_run_cut_short_by_its_sitting_meets_no_goal():
-    results = results_with([0.90, 0.91], [0.85, 0.86], [0.88, 0.885])
+    results = results_with([0.90, 0.91, 0.905], [0.85, 0.86, 0.85], [0.88, 0.885, 0.88])
     results["cnnsearch"][1]["curve"] = results["cnnsearch"][1]["curve"][:3]
     met, note = many_trials.verdict(results, 4)
     assert not met and note == "cnnsearch ran 3 of 4 trials"
+
+
+def test_fewer_seeds_or_arms_than_the_goals_need_meet_no_goal():
+    results = results_with([0.90, 0.91, 0.905], [0.85, 0.86, 0.85], [0.88, 0.885, 0.88])
+    results["random"] = results["random"][:1]
+    del results["kt-bayes"], results["autokeras"]
+    met, note = many_trials.verdict(results, 4)
+    assert not met and note == "random ran 1 of 3 seeds; not run: kt-bayes, autokeras"
 
 
 def test_a_sitting_stops_the_command_and_goes_on(tmp_path):
