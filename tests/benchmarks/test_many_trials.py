@@ -1,7 +1,6 @@
 """The many-trial benchmark (benchmarks/many_trials.py): its scoring on made-up curves, and every
 arm's code path on a few one-epoch trials of `digits`."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -178,12 +177,9 @@ def test_time_between_sittings_is_left_out_of_the_seconds():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "arm, package",
-    [("kt-bayes", "keras_tuner"), ("kt-hyperband", "keras_tuner"), ("autokeras", "autokeras")],
-)
-def test_the_other_tools_arms_stop_after_their_trials(arm, package):
-    if importlib.util.find_spec(package) is None:
+@pytest.mark.parametrize("arm", ["kt-bayes", "kt-hyperband", "autokeras"])
+def test_the_other_tools_arms_stop_after_their_trials(arm):
+    if package := arms.missing_package(arm):
         require_or_skip(f"{package} is not installed", env="CNNSEARCH_REQUIRE_BENCH")
     result = run_arm(arm, "--trials", "2")
     assert result["trials"] == 2 and len(result["curve"]) == 2
@@ -200,11 +196,9 @@ def run_arm(arm: str, *options: str) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "arm, package", [("optuna", "optuna_integration"), ("kt-bayes", "keras_tuner")]
-)
-def test_the_other_tools_arms_resume_a_kept_study(tmp_path, arm, package):
-    if importlib.util.find_spec(package) is None:
+@pytest.mark.parametrize("arm", ["optuna", "kt-bayes"])
+def test_the_other_tools_arms_resume_a_kept_study(tmp_path, arm):
+    if package := arms.missing_package(arm):
         require_or_skip(f"{package} is not installed", env="CNNSEARCH_REQUIRE_BENCH")
     keep = ["--keep", str(tmp_path)]
     first = run_arm(arm, "--trials", "2", *keep)
