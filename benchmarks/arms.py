@@ -558,8 +558,9 @@ def run_kerastuner(args, split, dataset, tracker: Tracker) -> None:
     epochs, max_trials = args.epochs or EPOCHS, args.trials or 10**4
     with work_folder(args) as tmp:
         # a kept tuner reloads its trials and retries the one a sitting ended in
-        resume = args.keep is not None
-        common = dict(objective="val_accuracy", directory=tmp, seed=args.seed, overwrite=not resume)
+        common = dict(
+            objective="val_accuracy", directory=tmp, seed=args.seed, overwrite=args.keep is None
+        )
         if args.arm == "kt-hyperband":  # no trial limit of its own: the tracker's ends it
             # One Hyperband iteration holds only a few trials (a single one at max_epochs=1, about
             # five at 4): iterations without end, so that the tracker's trial count ends the arm.
