@@ -12,6 +12,11 @@ builder: the very same models. With several lanes, that many arms run at a time,
 one core (`taskset`) with one TensorFlow thread where the machine has a core for each lane, so
 that every arm gets the same share of the machine.
 
+The arm `4-workers` is cnnsearch's default arm run by four processes on one study, as a user's
+machines share one: `optimize`, and once it has stored the study's first trial (several processes
+must not create one database at once), three `cnnsearch worker STUDY`; they share the arm's core
+and the study's trial budget.
+
 The arm `best-start` is one of cnnsearch's starting points trained alone, as a user trains one
 model with cnnsearch: `optimize --sampler-only --trials 1 --set dim=value …` for each of the
 start's values, so the start trains its epochs and the timed run's final phase trains it on
@@ -43,12 +48,13 @@ import importlib.util
 import json
 import os
 import shlex
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from benchmarks.tracker import OutOfTime, Tracker
@@ -70,7 +76,11 @@ CNNSEARCH_ARMS = {
     "cnnsearch": (),
     "random": ("--sampler", "random", "--sampler-only"),
     BEST_START: ("--sampler-only",),
+    "4-workers": (),
 }
+# worker processes on one study, where an arm runs more than `optimize` alone: the others join
+# with `cnnsearch worker STUDY`, as a user's other machines do
+WORKERS = {"4-workers": 4}
 # the package each other tool's arm imports
 REQUIRES = {
     "autokeras": "autokeras",
@@ -295,7 +305,10 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         record_pause(Path(tmp) / "bench.db", study)
         started = time.time()
         optimize = [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"]
-        run_sitting(optimize, sitting_seconds(args))
+        workers = [[*cli, "worker", study, *common, "-q"]] * (WORKERS.get(args.arm, 1) - 1)
+        database = Path(tmp) / "bench.db"
+        joinable = lambda: study_has_trials(database, study)  # noqa: E731
+        run_sitting([optimize, *workers], sitting_seconds(args), joinable)
         searched = time.time() - started
         best = json.loads(_output([*cli, "best", study, "--json", *common[:2]]))
         test = json.loads(_output([*cli, "evaluate", study, "--json", *common]))
@@ -326,22 +339,54 @@ def sitting_seconds(args: argparse.Namespace) -> float | None:
     return None if sitting is None else 60 * sitting
 
 
-def run_sitting(command: list[str], seconds: float | None) -> None:
-    """Run `command` to its end, or for `seconds` at most: then stop it as a scheduler would
-    (SIGTERM: `optimize` records its running trial as failed and exits), and go on with what
-    its study holds."""
+def run_sitting(
+    commands: list[list[str]], seconds: float | None, joinable: Callable[[], bool] = lambda: True
+) -> None:
+    """Run the first command, and the others once `joinable()` (they join the study it created,
+    which several processes must not create at once), to their end, or for `seconds` at most:
+    then stop each as a scheduler would (SIGTERM: `optimize` and `worker` record their running
+    trial as failed and exit), and go on with what the study holds."""
     if seconds == 0:
         return
-    with subprocess.Popen(command, cwd=ROOT, stdout=sys.stderr) as process:
-        try:
-            code = process.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            process.wait()
-            print(f"the sitting ended after {seconds:g} s: optimize stopped", file=sys.stderr)
-            return
-    if code:
-        raise subprocess.CalledProcessError(code, command)
+    deadline = time.monotonic() + (float("inf") if seconds is None else seconds)
+    first, *joining = commands
+    processes = [subprocess.Popen(first, cwd=ROOT, stdout=sys.stderr)]
+    try:
+        while joining and processes[0].poll() is None and time.monotonic() < deadline:
+            if joinable():
+                processes += [subprocess.Popen(c, cwd=ROOT, stdout=sys.stderr) for c in joining]
+                break
+            time.sleep(0.5)
+        for process in processes:
+            process.wait(timeout=None if seconds is None else max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        print(f"the sitting ended after {seconds:g} s: stopping its processes", file=sys.stderr)
+    finally:
+        failed = [p for p in processes if p.poll()]  # before the sitting's end stopped any
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+    if failed:
+        raise subprocess.CalledProcessError(failed[0].returncode, failed[0].args)
+
+
+def study_has_trials(database: Path, study_name: str) -> bool:
+    """Whether the SQLite file holds the study with a trial: its creator has made the schema,
+    the study and its starts."""
+    from storage.sqlite_file import connect_read_only
+
+    if not database.exists():
+        return False
+    try:
+        with contextlib.closing(connect_read_only(database)) as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM trials JOIN studies USING (study_id) WHERE study_name = ?",
+                (study_name,),
+            ).fetchone()
+    except sqlite3.Error:  # the schema is not there yet
+        return False
+    return row[0] > 0
 
 
 def kept_folder(args: argparse.Namespace) -> Path | None:

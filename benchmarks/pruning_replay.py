@@ -108,7 +108,8 @@ def main() -> None:
             )
         append_row(
             f"2 pruning, replayed at {epochs} epochs",
-            f"{len(recorded)} curves of study `{study.study_name}` cut at {epochs} epochs; none "
+            f"{len(recorded)} curves of study `{study.study_name}` cut at {epochs} epochs, "
+            f"each pruner judging from epoch 1; none "
             f"{full.epochs} epochs / {full.seconds:.0f} s / best {full.best:.4f}; "
             + "; ".join(figures),
             "ratio ≤ 0.35, best within 0.5 points",

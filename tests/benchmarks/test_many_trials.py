@@ -48,14 +48,15 @@ def test_the_trials_are_told_apart_by_where_they_came_from():
 
 
 def results_with(ours: list[float], random_: list[float], starts: list[float]) -> dict:
-    """Four-trial runs, one seed per value: cnnsearch, random search, cnnsearch's starts, and
-    the other tools' arms at 0.8."""
+    """Four-trial runs, one seed per value: cnnsearch and its 4 workers alike, random search,
+    cnnsearch's starts, and the other tools' arms at 0.8."""
     results = {
         "cnnsearch": [run(s, values) for s, values in enumerate(ours_curves(ours))],
         "random": [run(s, [0.5, 0.5, 0.5, r]) for s, r in enumerate(random_)],
     }
     for arm in many_trials.ARMS[2:]:
         results[arm] = [run(s, [0.5, 0.6, 0.7, 0.8]) for s in range(len(ours))]
+    results[many_trials.PARALLEL] = [run(s, v) for s, v in enumerate(ours_curves(ours))]
     results["starts"] = [{"seed": s, "curve": [], "val": v} for s, v in enumerate(starts)]
     return results
 
@@ -80,6 +81,16 @@ def test_each_goal_missed_is_named():
     assert "points over the best start" in note
 
 
+def test_four_workers_must_come_within_one_std_of_one_worker():
+    results = results_with([0.90, 0.91, 0.905], [0.85, 0.86, 0.85], [0.88, 0.885, 0.88])
+    results["4-workers"] = [run(s, [0.5, 0.6, 0.7, 0.901]) for s in range(3)]  # 1 worker: 0.905
+    met, note = many_trials.verdict(results, 4)
+    assert met, note  # 0.004 below, inside the std of 0.005
+    results["4-workers"] = [run(s, [0.5, 0.6, 0.7, 0.89]) for s in range(3)]
+    met, note = many_trials.verdict(results, 4)
+    assert not met and note == "4-workers more than one std below 1 worker"
+
+
 def test_a_run_cut_short_by_its_sitting_meets_no_goal():
     results = results_with([0.90, 0.91, 0.905], [0.85, 0.86, 0.85], [0.88, 0.885, 0.88])
     results["cnnsearch"][1]["curve"] = results["cnnsearch"][1]["curve"][:3]
@@ -102,10 +113,43 @@ def test_a_sitting_stops_the_command_and_goes_on(tmp_path):
     waits += "signal.signal(signal.SIGTERM, stop)\n"
     waits += "time.sleep(60)\n"
     started = time.monotonic()
-    arms.run_sitting([sys.executable, "-c", waits], seconds=2)
+    arms.run_sitting([[sys.executable, "-c", waits]], seconds=2)
     assert stopped.exists() and time.monotonic() - started < 30
     with pytest.raises(subprocess.CalledProcessError):  # a command that fails is still an error
-        arms.run_sitting([sys.executable, "-c", "raise SystemExit(3)"], seconds=30)
+        arms.run_sitting([[sys.executable, "-c", "raise SystemExit(3)"]], seconds=30)
+
+
+def test_joining_commands_start_once_the_study_can_be_joined_and_stop_with_the_sitting(tmp_path):
+    created, joined = tmp_path / "created", tmp_path / "joined"
+    joined.mkdir()
+    creates = f"import pathlib, time; time.sleep(1); pathlib.Path({str(created)!r}).touch()\n"
+    creates += "time.sleep(60)"
+    # a joining command started too early fails, and leaves no mark
+    joins = f"import os, pathlib, time; assert pathlib.Path({str(created)!r}).exists()\n"
+    joins += f"(pathlib.Path({str(joined)!r}) / str(os.getpid())).touch(); time.sleep(60)"
+    started = time.monotonic()
+    commands = [[sys.executable, "-c", creates], *[[sys.executable, "-c", joins]] * 2]
+    arms.run_sitting(commands, seconds=6, joinable=created.exists)
+    assert len(list(joined.iterdir())) == 2 and time.monotonic() - started < 30
+
+
+def test_a_joining_command_that_fails_fails_the_sitting():
+    commands = [[sys.executable, "-c", "import time; time.sleep(1)"]]
+    commands.append([sys.executable, "-c", "raise SystemExit(4)"])
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        arms.run_sitting(commands, seconds=30)
+    assert failed.value.returncode == 4
+
+
+def test_a_study_can_be_joined_once_its_creator_has_stored_a_trial(tmp_path):
+    database = tmp_path / "bench.db"
+    assert not arms.study_has_trials(database, "s")  # no file yet
+    database.touch()
+    assert not arms.study_has_trials(database, "s")  # no schema yet
+    study = optuna.create_study(study_name="s", storage=f"sqlite:///{database}")
+    assert not arms.study_has_trials(database, "s")
+    study.enqueue_trial({"x": 1})
+    assert arms.study_has_trials(database, "s") and not arms.study_has_trials(database, "other")
 
 
 def test_arms_whose_package_is_missing_are_skipped_with_a_line(monkeypatch, capsys):
@@ -187,12 +231,28 @@ def test_the_other_tools_arms_stop_after_their_trials(arm):
 
 def run_arm(arm: str, *options: str) -> dict:
     """An arm's result on a few one-epoch trials of `digits`, run as the benchmarks run it."""
+    return json.loads(arm_output(arm, *options).stdout.split("RESULT ")[-1])
+
+
+def arm_output(arm: str, *options: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "benchmarks.arms", "--arm", arm, "--dataset", "digits"]
     command += ["--train-size", "300", "--val-fraction", "0.3", "--epochs", "1", *options]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])
+    return done
+
+
+@pytest.mark.slow
+def test_the_four_workers_arm_runs_its_trial_budget_on_one_study(tmp_path):
+    done = arm_output("4-workers", "--trials", "8", "--keep", str(tmp_path))
+    result = json.loads(done.stdout.split("RESULT ")[-1])
+    assert len(result["curve"]) == 8, result  # the budget is the study's, not each worker's
+    assert done.stderr.count("joining digits-convnet") >= 3, done.stderr[-2000:]
+    study = optuna.load_study(
+        study_name="digits-convnet", storage=f"sqlite:///{tmp_path}/4-workers-0/bench.db"
+    )
+    trained = [json.dumps(t.params, sort_keys=True) for t in study.trials if t.value is not None]
+    assert len(trained) == len(set(trained)) == 8  # no configuration trained twice
 
 
 @pytest.mark.slow
