@@ -14,6 +14,7 @@ from search.vocabulary import (
     CONFIG_ATTR,
     CONTINUES_ATTR,
     DEVICE_ATTR,
+    DUPLICATE_ATTR,
     EPOCHS_RUN_ATTR,
     N_PARAMS_ATTR,
     TRAIN_SECONDS_ATTR,
@@ -22,7 +23,8 @@ from storage import open_storage
 
 
 def list_studies(storage_url: str) -> list[dict[str, Any]]:
-    """One row per study: name, dataset, space, trial counts by state, best values."""
+    """One row per study: name, dataset, space, trial counts by state (Optuna's), how many of
+    the failed ones were repeats skipped untrained, best values."""
     storage = open_storage(storage_url, read_only=True)
     rows = []
     for study in storage.get_all_studies():
@@ -38,6 +40,7 @@ def list_studies(storage_url: str) -> list[dict[str, Any]]:
                 "dataset": config.get("dataset", "?"),
                 "space": config.get("space", "?"),
                 "states": states,
+                "repeats": sum(DUPLICATE_ATTR in t.user_attrs for t in trials),
                 "best": _best_values(trials, study.directions),
             }
         )

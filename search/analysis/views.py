@@ -14,7 +14,8 @@ from rich.table import Table
 
 from spaces.dimensions import format_value
 
-STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
+# Optuna's trial states, as the studies table heads them
+STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running"}
 
 
 def run_summary(summary: Any) -> str:
@@ -30,11 +31,17 @@ def run_summary(summary: Any) -> str:
 def studies_table(rows: list[dict[str, Any]], storage: str) -> RenderableType:
     if not rows:
         return f"no studies in {storage} yet; start one with `cnnsearch optimize digits`"
-    table = Table("study", "dataset", "space", "complete", "pruned", "failed", "running", "best")
+    table = Table("study", "dataset", "space", *STATES.values(), "best")
     for r in rows:
         best = "-" if r["best"] is None else ", ".join(f"{v:.4f}" for v in r["best"])
-        states = (str(r["states"].get(s, 0)) for s in STATES)
-        table.add_row(r["study"], r["dataset"], r["space"], *states, best)
+        # a repeat is stored as failed, but nothing went wrong: it was skipped untrained
+        counts = {s: r["states"].get(s, 0) for s in STATES}
+        counts["FAIL"] -= r["repeats"]
+        table.add_row(r["study"], r["dataset"], r["space"], *map(str, counts.values()), best)
+    if repeats := [f"{r['study']} {r['repeats']}" for r in rows if r["repeats"]]:
+        table.caption = "repeated configurations, skipped untrained (not failed): " + ", ".join(
+            repeats
+        )
     for column in table.columns:
         column.overflow = "fold"  # names wrap whole, never cut to "digits-…"
     return table
@@ -207,6 +214,7 @@ def compare_table(rows: list[dict[str, Any]]) -> Table:
     for r in rows:
         accuracy = "-" if r["best_accuracy"] is None else f"{r['best_accuracy']:.4f}"
         trials = f"{r['complete']} complete, {r['pruned']} pruned, {r['failed']} failed"
+        trials += f", {r['repeats']} repeats skipped" if r["repeats"] else ""
         table.add_row(
             r["study"],
             r["dataset"],

@@ -52,7 +52,7 @@ def test_the_studies_table_keeps_long_names_whole_and_says_what_to_do_when_empty
     rows = [
         dict(
             study="fashion_mnist-convnet-long-name", dataset="fashion_mnist", space="convnet",
-            states={"COMPLETE": 3, "PRUNED": 9}, best=[0.9012],
+            states={"COMPLETE": 3, "PRUNED": 9}, repeats=0, best=[0.9012],
         )
     ]  # fmt: skip
     text = render(views.studies_table(rows, "sqlite:///x.db"), width=80)
@@ -60,6 +60,21 @@ def test_the_studies_table_keeps_long_names_whole_and_says_what_to_do_when_empty
     assert "".join(first_column) == "fashion_mnist-convnet-long-name"  # folded, never cut
     assert "…" not in text and "0.9012" in text
     assert "cnnsearch optimize digits" in render(views.studies_table([], "sqlite:///x.db"))
+
+
+def test_the_studies_table_counts_skipped_repeats_apart_from_failed_trials():
+    rows = [
+        dict(
+            study="s", dataset="digits", space="convnet",
+            states={"COMPLETE": 5, "FAIL": 4}, repeats=3, best=[0.9],
+        )
+    ]  # fmt: skip
+    text = render(views.studies_table(rows, "sqlite:///x.db"), width=80)
+    header, row = (line for line in text.splitlines() if "│" in line or "┃" in line)
+    names, values = header.split("┃")[1:-1], row.split("│")[1:-1]
+    cells = {n.strip(): v.strip() for n, v in zip(names, values, strict=True)}
+    assert cells["failed"] == "1" and cells["complete"] == "5"
+    assert "skipped untrained (not failed): s 3" in text
 
 
 def test_the_run_summary_says_why_the_run_ended():
