@@ -59,6 +59,12 @@ PRUNED_ATTR = "pruned"  # an observation made only of pruned trials
 ACTIVE = (TrialState.RUNNING, TrialState.WAITING)
 
 
+def is_repeat(trial: FrozenTrial) -> bool:
+    """Whether a trial was a repeat of an earlier configuration, skipped untrained: Optuna
+    stores it as failed, though nothing went wrong."""
+    return trial.state == TrialState.FAIL and DUPLICATE_ATTR in trial.user_attrs
+
+
 def counts(trial: FrozenTrial) -> bool:
     """Whether a trial counts towards the budget: completed and pruned ones, and failures of
     the objective itself (a spec that cannot work). Trials failed by a lost worker or Ctrl-C

@@ -14,10 +14,10 @@ from search.vocabulary import (
     CONFIG_ATTR,
     CONTINUES_ATTR,
     DEVICE_ATTR,
-    DUPLICATE_ATTR,
     EPOCHS_RUN_ATTR,
     N_PARAMS_ATTR,
     TRAIN_SECONDS_ATTR,
+    is_repeat,
 )
 from storage import open_storage
 
@@ -40,7 +40,7 @@ def list_studies(storage_url: str) -> list[dict[str, Any]]:
                 "dataset": config.get("dataset", "?"),
                 "space": config.get("space", "?"),
                 "states": states,
-                "repeats": sum(DUPLICATE_ATTR in t.user_attrs for t in trials),
+                "repeats": sum(map(is_repeat, trials)),
                 "best": _best_values(trials, study.directions),
             }
         )

@@ -34,7 +34,7 @@ def studies_table(rows: list[dict[str, Any]], storage: str) -> RenderableType:
     table = Table("study", "dataset", "space", *STATES.values(), "best")
     for r in rows:
         best = "-" if r["best"] is None else ", ".join(f"{v:.4f}" for v in r["best"])
-        # a repeat is stored as failed, but nothing went wrong: it was skipped untrained
+        # a repeat is stored as failed, but nothing went wrong (search.vocabulary.is_repeat)
         counts = {s: r["states"].get(s, 0) for s in STATES}
         counts["FAIL"] -= r["repeats"]
         table.add_row(r["study"], r["dataset"], r["space"], *map(str, counts.values()), best)
