@@ -13,9 +13,9 @@ one core (`taskset`) with one TensorFlow thread where the machine has a core for
 that every arm gets the same share of the machine.
 
 The arm `4-workers` is cnnsearch's default arm run by four processes on one study, as a user's
-machines share one: `optimize`, and once it has stored the study's first trial (several processes
-must not create one database at once), three `cnnsearch worker STUDY`; they share the arm's core
-and the study's trial budget.
+machines share one: `optimize`, and once it has stored its first trial of the sitting (several
+processes must not create one database at once), three `cnnsearch worker STUDY`; they share the
+study's trial budget, and the arm's core where its lane is pinned.
 
 The arm `best-start` is one of cnnsearch's starting points trained alone, as a user trains one
 model with cnnsearch: `optimize --sampler-only --trials 1 --set dim=value …` for each of the
@@ -306,8 +306,9 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         started = time.time()
         optimize = [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"]
         workers = [[*cli, "worker", study, *common, "-q"]] * (WORKERS.get(args.arm, 1) - 1)
-        database = Path(tmp) / "bench.db"
-        joinable = lambda: study_has_trials(database, study)  # noqa: E731
+        # the joining workers wait for optimize's first trial of this sitting
+        database, stored = Path(tmp) / "bench.db", stored_trials(Path(tmp) / "bench.db", study)
+        joinable = lambda: stored_trials(database, study) > stored  # noqa: E731
         run_sitting([optimize, *workers], sitting_seconds(args), joinable)
         searched = time.time() - started
         best = json.loads(_output([*cli, "best", study, "--json", *common[:2]]))
@@ -342,51 +343,74 @@ def sitting_seconds(args: argparse.Namespace) -> float | None:
 def run_sitting(
     commands: list[list[str]], seconds: float | None, joinable: Callable[[], bool] = lambda: True
 ) -> None:
-    """Run the first command, and the others once `joinable()` (they join the study it created,
-    which several processes must not create at once), to their end, or for `seconds` at most:
-    then stop each as a scheduler would (SIGTERM: `optimize` and `worker` record their running
-    trial as failed and exit), and go on with what the study holds."""
+    """Run the first command, and the others once `joinable()` (they join the study it opened:
+    several processes must not create one database at once, and a resumed study's budget is
+    the one the first stores), until all end, or for `seconds` at most: then stop them together
+    as a scheduler would (SIGTERM: `optimize` and `worker` record their running trial as failed
+    and exit), and go on with what the study holds. One that fails stops the others and fails
+    the sitting. Ctrl-C reaches every process: each is given time to record its trial."""
     if seconds == 0:
         return
     deadline = time.monotonic() + (float("inf") if seconds is None else seconds)
     first, *joining = commands
     processes = [subprocess.Popen(first, cwd=ROOT, stdout=sys.stderr)]
     try:
-        while joining and processes[0].poll() is None and time.monotonic() < deadline:
-            if joinable():
-                processes += [subprocess.Popen(c, cwd=ROOT, stdout=sys.stderr) for c in joining]
+        while not any(p.poll() for p in processes):  # a non-zero exit ends the sitting
+            if joining and processes[0].poll() is None and joinable():
+                for command in joining:
+                    processes.append(subprocess.Popen(command, cwd=ROOT, stdout=sys.stderr))
+                joining = []
+            if all(p.poll() is not None for p in processes):
+                break
+            if time.monotonic() >= deadline:
+                print(f"the sitting ended after {seconds:g} s: stopping it", file=sys.stderr)
                 break
             time.sleep(0.5)
-        for process in processes:
-            process.wait(timeout=None if seconds is None else max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        print(f"the sitting ended after {seconds:g} s: stopping its processes", file=sys.stderr)
+    except KeyboardInterrupt:
+        wait_all(processes, STOP_GRACE)
+        raise
     finally:
-        failed = [p for p in processes if p.poll()]  # before the sitting's end stopped any
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait()
+        failed = [p for p in processes if p.poll()]  # before stop_all's SIGTERMs
+        stop_all(processes)
+    if joining:
+        print("the first command ended before the others could join it", file=sys.stderr)
     if failed:
         raise subprocess.CalledProcessError(failed[0].returncode, failed[0].args)
 
 
-def study_has_trials(database: Path, study_name: str) -> bool:
-    """Whether the SQLite file holds the study with a trial: its creator has made the schema,
-    the study and its starts."""
-    from storage.sqlite_file import connect_read_only
+STOP_GRACE = 120  # seconds a process stopped by Ctrl-C is given to record its trial
 
+
+def wait_all(processes: list[subprocess.Popen], seconds: float) -> None:
+    ends = time.monotonic() + seconds
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, ends - time.monotonic()))
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to every process still running, all at once, then wait for each."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        process.wait()
+
+
+def stored_trials(database: Path, study_name: str) -> int:
+    """How many trials the SQLite file holds for the study (0 before its schema exists)."""
     if not database.exists():
-        return False
+        return 0
     try:
-        with contextlib.closing(connect_read_only(database)) as db:
-            row = db.execute(
+        uri = f"file:{database.resolve()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=1)) as db:
+            (count,) = db.execute(
                 "SELECT COUNT(*) FROM trials JOIN studies USING (study_id) WHERE study_name = ?",
                 (study_name,),
             ).fetchone()
-    except sqlite3.Error:  # the schema is not there yet
-        return False
-    return row[0] > 0
+    except sqlite3.Error:  # the schema is not there yet, or is being written
+        return 0
+    return count
 
 
 def kept_folder(args: argparse.Namespace) -> Path | None:

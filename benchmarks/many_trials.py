@@ -3,8 +3,8 @@ enough for a CPU: cnnsearch with its defaults against random search over the sam
 (`--sampler random --sampler-only`), the best of cnnsearch's starting points alone (read off its
 first trials), plain Optuna (TPE and the Hyperband pruner, as its Keras example writes it),
 KerasTuner's BayesianOptimization and Hyperband, AutoKeras' ImageClassifier, and cnnsearch with
-4 workers on its study (`optimize` and three `worker`s, sharing the arm's core): all on the same
-data, epochs per trial and trial count, without a deadline.
+4 workers on its study (`optimize` and three `worker`s, on the arm's core where lanes are
+pinned): all on the same data, epochs per trial and trial count, without a deadline.
 
     python -m benchmarks.many_trials [--trials 100] [--seeds 0,1,2] [--arms cnnsearch,random,…]
                                      [--lanes 2] [--train-size 7000] [--val-fraction 0.285714]
@@ -75,7 +75,7 @@ def main() -> None:
         f"cnnsearch's best after {quarter(args.trials)} trials ≥ random's after {args.trials}, "
         f"and after a quarter of random's seconds; after {args.trials} above every other tool's "
         f"arm, and above the best start by ≥ {MARGIN * 100:g} points and more than the seeds' "
-        f"std; {PARALLEL} within one std of 1 worker",
+        f"std; {PARALLEL} no more than one std below 1 worker",
         *verdict(results, args.trials),
     )
 

@@ -59,10 +59,12 @@ PRUNED_ATTR = "pruned"  # an observation made only of pruned trials
 ACTIVE = (TrialState.RUNNING, TrialState.WAITING)
 
 
-def is_repeat(trial: FrozenTrial) -> bool:
-    """Whether a trial was a repeat of an earlier configuration, skipped untrained: Optuna
-    stores it as failed, though nothing went wrong."""
-    return trial.state == TrialState.FAIL and DUPLICATE_ATTR in trial.user_attrs
+def skipped(trial: FrozenTrial) -> bool:
+    """Whether a trial was skipped untrained: a repeat of an earlier configuration, or one that
+    lost the race for the study's last slots. Optuna stores it as failed; nothing went wrong."""
+    return trial.state == TrialState.FAIL and bool(
+        {DUPLICATE_ATTR, OVER_BUDGET_ATTR} & trial.user_attrs.keys()
+    )
 
 
 def counts(trial: FrozenTrial) -> bool:

@@ -9,7 +9,7 @@ from optuna.trial import TrialState
 
 from errors import UsageError
 from search.study import load_study
-from search.vocabulary import CONFIG_ATTR, N_PARAMS_ATTR, SECONDS_PER_EPOCH_ATTR, is_repeat
+from search.vocabulary import CONFIG_ATTR, N_PARAMS_ATTR, SECONDS_PER_EPOCH_ATTR, skipped
 from storage import open_storage
 
 
@@ -35,8 +35,8 @@ def study_row(study: optuna.Study) -> dict[str, Any]:
         "space": config.get("space", "?"),
         "complete": len(complete),
         "pruned": sum(t.state == TrialState.PRUNED for t in trials),
-        "failed": sum(t.state == TrialState.FAIL and not is_repeat(t) for t in trials),
-        "repeats": sum(map(is_repeat, trials)),
+        "failed": sum(t.state == TrialState.FAIL and not skipped(t) for t in trials),
+        "skipped": sum(map(skipped, trials)),
         "best_trial": best.number if best else None,
         "best_accuracy": best.values[0] if best else None,
         "n_params": attrs.get(N_PARAMS_ATTR),

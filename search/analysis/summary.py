@@ -17,14 +17,14 @@ from search.vocabulary import (
     EPOCHS_RUN_ATTR,
     N_PARAMS_ATTR,
     TRAIN_SECONDS_ATTR,
-    is_repeat,
+    skipped,
 )
 from storage import open_storage
 
 
 def list_studies(storage_url: str) -> list[dict[str, Any]]:
     """One row per study: name, dataset, space, trial counts by state (Optuna's), how many of
-    the failed ones were repeats skipped untrained, best values."""
+    the failed ones were skipped untrained (`search.vocabulary.skipped`), best values."""
     storage = open_storage(storage_url, read_only=True)
     rows = []
     for study in storage.get_all_studies():
@@ -40,7 +40,7 @@ def list_studies(storage_url: str) -> list[dict[str, Any]]:
                 "dataset": config.get("dataset", "?"),
                 "space": config.get("space", "?"),
                 "states": states,
-                "repeats": sum(map(is_repeat, trials)),
+                "skipped": sum(map(skipped, trials)),
                 "best": _best_values(trials, study.directions),
             }
         )

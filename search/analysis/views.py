@@ -34,13 +34,13 @@ def studies_table(rows: list[dict[str, Any]], storage: str) -> RenderableType:
     table = Table("study", "dataset", "space", *STATES.values(), "best")
     for r in rows:
         best = "-" if r["best"] is None else ", ".join(f"{v:.4f}" for v in r["best"])
-        # a repeat is stored as failed, but nothing went wrong (search.vocabulary.is_repeat)
+        # a skipped trial is stored as failed, but nothing went wrong (search.vocabulary.skipped)
         counts = {s: r["states"].get(s, 0) for s in STATES}
-        counts["FAIL"] -= r["repeats"]
+        counts["FAIL"] -= r["skipped"]
         table.add_row(r["study"], r["dataset"], r["space"], *map(str, counts.values()), best)
-    if repeats := [f"{r['study']} {r['repeats']}" for r in rows if r["repeats"]]:
-        table.caption = "repeated configurations, skipped untrained (not failed): " + ", ".join(
-            repeats
+    if skips := [f"{r['study']} {r['skipped']}" for r in rows if r["skipped"]]:
+        table.caption = "trials skipped untrained (repeats, over the budget), not failed: " + (
+            ", ".join(skips)
         )
     for column in table.columns:
         column.overflow = "fold"  # names wrap whole, never cut to "digits-…"
@@ -214,7 +214,7 @@ def compare_table(rows: list[dict[str, Any]]) -> Table:
     for r in rows:
         accuracy = "-" if r["best_accuracy"] is None else f"{r['best_accuracy']:.4f}"
         trials = f"{r['complete']} complete, {r['pruned']} pruned, {r['failed']} failed"
-        trials += f", {r['repeats']} repeats skipped" if r["repeats"] else ""
+        trials += f", {r['skipped']} skipped untrained" if r["skipped"] else ""
         table.add_row(
             r["study"],
             r["dataset"],

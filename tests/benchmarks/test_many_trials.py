@@ -3,9 +3,11 @@ arm's code path on a few one-epoch trials of `digits`."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import optuna
@@ -119,37 +121,67 @@ def test_a_sitting_stops_the_command_and_goes_on(tmp_path):
         arms.run_sitting([[sys.executable, "-c", "raise SystemExit(3)"]], seconds=30)
 
 
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def marks(folder: Path, on_term: str = "pass") -> str:
+    """A command that leaves its pid in `folder` and, on SIGTERM, `on_term` then exits."""
+    code = "import os, pathlib, signal, sys, time\n"
+    code += f"def stop(*_):\n    {on_term}\n    sys.exit(0)\n"
+    code += "signal.signal(signal.SIGTERM, stop)\n"
+    code += f"(pathlib.Path({str(folder)!r}) / str(os.getpid())).touch()\ntime.sleep(60)\n"
+    return code
+
+
 def test_joining_commands_start_once_the_study_can_be_joined_and_stop_with_the_sitting(tmp_path):
     created, joined = tmp_path / "created", tmp_path / "joined"
     joined.mkdir()
     creates = f"import pathlib, time; time.sleep(1); pathlib.Path({str(created)!r}).touch()\n"
     creates += "time.sleep(60)"
-    # a joining command started too early fails, and leaves no mark
-    joins = f"import os, pathlib, time; assert pathlib.Path({str(created)!r}).exists()\n"
-    joins += f"(pathlib.Path({str(joined)!r}) / str(os.getpid())).touch(); time.sleep(60)"
+    # a joining command started too early fails the sitting
+    joins = f"import pathlib; assert pathlib.Path({str(created)!r}).exists()\n" + marks(joined)
     started = time.monotonic()
-    commands = [[sys.executable, "-c", creates], *[[sys.executable, "-c", joins]] * 2]
+    commands = [python(creates), python(joins), python(joins)]
     arms.run_sitting(commands, seconds=6, joinable=created.exists)
     assert len(list(joined.iterdir())) == 2 and time.monotonic() - started < 30
 
 
-def test_a_joining_command_that_fails_fails_the_sitting():
-    commands = [[sys.executable, "-c", "import time; time.sleep(1)"]]
-    commands.append([sys.executable, "-c", "raise SystemExit(4)"])
+def test_the_sitting_stops_its_processes_together(tmp_path):
+    # each takes 3 s to stop: one after another would take 9
+    commands = [python(marks(tmp_path, on_term="time.sleep(3)"))] * 3
+    started = time.monotonic()
+    arms.run_sitting(commands, seconds=4)
+    assert len(list(tmp_path.iterdir())) == 3 and time.monotonic() - started < 8.5
+
+
+def test_a_command_that_fails_stops_the_others_and_fails_the_sitting(tmp_path):
+    commands = [python(marks(tmp_path)), python("import time; time.sleep(1); raise SystemExit(4)")]
+    started = time.monotonic()
     with pytest.raises(subprocess.CalledProcessError) as failed:
-        arms.run_sitting(commands, seconds=30)
-    assert failed.value.returncode == 4
+        arms.run_sitting(commands, seconds=None)  # no deadline: the failure ends it
+    assert failed.value.returncode == 4 and time.monotonic() - started < 30
 
 
-def test_a_study_can_be_joined_once_its_creator_has_stored_a_trial(tmp_path):
-    database = tmp_path / "bench.db"
-    assert not arms.study_has_trials(database, "s")  # no file yet
-    database.touch()
-    assert not arms.study_has_trials(database, "s")  # no schema yet
-    study = optuna.create_study(study_name="s", storage=f"sqlite:///{database}")
-    assert not arms.study_has_trials(database, "s")
-    study.enqueue_trial({"x": 1})
-    assert arms.study_has_trials(database, "s") and not arms.study_has_trials(database, "other")
+def test_ctrl_c_lets_each_process_record_its_trial(tmp_path):
+    """Ctrl-C reaches the sitting and its processes together; it must not add a SIGTERM, which
+    `optimize` takes as a second signal and stops at once, mid-write."""
+    child = "import pathlib, signal, sys, time\n"
+    child += f"folder = pathlib.Path({str(tmp_path)!r})\n"
+    child += "def stop(number, _):\n"
+    child += "    time.sleep(1)  # recording its trial\n"
+    child += "    (folder / f'stopped by {number}').touch(); sys.exit(0)\n"
+    child += "signal.signal(signal.SIGINT, stop); signal.signal(signal.SIGTERM, stop)\n"
+    child += "(folder / 'started').touch(); time.sleep(60)\n"
+    sitting = f"from benchmarks import arms\narms.run_sitting([{python(child)!r}], seconds=60)"
+    process = subprocess.Popen(python(sitting), cwd=ROOT, start_new_session=True)
+    for _ in range(300):
+        if (tmp_path / "started").exists():
+            break
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=60) != 0  # the sitting itself was interrupted
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["started", "stopped by 2"]
 
 
 def test_arms_whose_package_is_missing_are_skipped_with_a_line(monkeypatch, capsys):
@@ -251,8 +283,11 @@ def test_the_four_workers_arm_runs_its_trial_budget_on_one_study(tmp_path):
     study = optuna.load_study(
         study_name="digits-convnet", storage=f"sqlite:///{tmp_path}/4-workers-0/bench.db"
     )
-    trained = [json.dumps(t.params, sort_keys=True) for t in study.trials if t.value is not None]
-    assert len(trained) == len(set(trained)) == 8  # no configuration trained twice
+    trained = [t for t in study.trials if t.value is not None]
+    configurations = {json.dumps(t.params, sort_keys=True) for t in trained}
+    assert len(trained) == len(configurations) == 8  # no configuration trained twice
+    spans = sorted((t.datetime_start, t.datetime_complete) for t in trained)
+    assert any(start < end for (_, end), (start, _) in pairwise(spans)), spans  # in parallel
 
 
 @pytest.mark.slow

@@ -44,17 +44,17 @@ def test_compare_puts_each_studys_most_accurate_trial_side_by_side(sqlite_url):
     assert json.loads(result.output)[1]["n_params"] == 80000
 
 
-def test_compare_counts_skipped_repeats_apart_from_failed_trials(sqlite_url):
+def test_compare_counts_the_trials_skipped_untrained_apart_from_failed_ones(sqlite_url):
     for name in ("a", "b"):
         make_study(sqlite_url, name, "convnet", [(0.9, 10, 1.0)])
     study = optuna.load_study(study_name="a", storage=sqlite_url)
     study.add_trial(create_trial(state=TrialState.FAIL, user_attrs={DUPLICATE_ATTR: 0}))
     study.add_trial(create_trial(state=TrialState.FAIL))
     rows = compare_studies(["a", "b"], sqlite_url)
-    assert (rows[0]["failed"], rows[0]["repeats"]) == (1, 1)
+    assert (rows[0]["failed"], rows[0]["skipped"]) == (1, 1)
     console = Console(width=200, record=True)
     console.print(compare_table(rows))
-    assert "1 complete, 0 pruned, 1 failed, 1 repeats skipped" in console.export_text()
+    assert "1 complete, 0 pruned, 1 failed, 1 skipped untrained" in console.export_text()
 
 
 def test_compare_needs_two_known_studies(sqlite_url):

@@ -4,7 +4,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.analysis.summary import list_studies
-from search.vocabulary import CONFIG_ATTR, DUPLICATE_ATTR
+from search.vocabulary import CONFIG_ATTR, DUPLICATE_ATTR, OVER_BUDGET_ATTR
 
 
 def test_the_studies_list_counts_states_and_picks_the_best_by_each_studys_direction(tmp_path):
@@ -25,21 +25,23 @@ def test_the_studies_list_counts_states_and_picks_the_best_by_each_studys_direct
 
     assert rows["up"] == {
         "study": "up", "dataset": "digits", "space": "convnet",
-        "states": {"COMPLETE": 3, "PRUNED": 1}, "repeats": 0, "best": [0.9],
+        "states": {"COMPLETE": 3, "PRUNED": 1}, "skipped": 0, "best": [0.9],
     }  # fmt: skip
     assert rows["down"]["best"] == [1.0] and rows["down"]["dataset"] == "?"
     assert rows["front"]["best"] is None and rows["front"]["states"] == {"COMPLETE": 1}
     assert rows["empty"]["best"] is None and rows["empty"]["states"] == {}
 
 
-def test_the_studies_list_counts_the_repeats_skipped_among_the_failed_trials(tmp_path):
+def test_the_studies_list_counts_the_trials_skipped_untrained_among_the_failed_ones(tmp_path):
     url = f"sqlite:///{tmp_path / 'studies.db'}"
     study = optuna.create_study(study_name="s", storage=url, direction="maximize")
     study.add_trial(optuna.trial.create_trial(value=0.9))
     repeat = optuna.trial.create_trial(state=TrialState.FAIL, user_attrs={DUPLICATE_ATTR: 0})
     study.add_trial(repeat)
+    late = optuna.trial.create_trial(state=TrialState.FAIL, user_attrs={OVER_BUDGET_ATTR: True})
+    study.add_trial(late)
     study.add_trial(optuna.trial.create_trial(state=TrialState.FAIL))  # a real failure
 
     (row,) = list_studies(url)
 
-    assert row["states"] == {"COMPLETE": 1, "FAIL": 2} and row["repeats"] == 1
+    assert row["states"] == {"COMPLETE": 1, "FAIL": 3} and row["skipped"] == 2

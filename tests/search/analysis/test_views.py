@@ -52,7 +52,7 @@ def test_the_studies_table_keeps_long_names_whole_and_says_what_to_do_when_empty
     rows = [
         dict(
             study="fashion_mnist-convnet-long-name", dataset="fashion_mnist", space="convnet",
-            states={"COMPLETE": 3, "PRUNED": 9}, repeats=0, best=[0.9012],
+            states={"COMPLETE": 3, "PRUNED": 9}, skipped=0, best=[0.9012],
         )
     ]  # fmt: skip
     text = render(views.studies_table(rows, "sqlite:///x.db"), width=80)
@@ -62,11 +62,11 @@ def test_the_studies_table_keeps_long_names_whole_and_says_what_to_do_when_empty
     assert "cnnsearch optimize digits" in render(views.studies_table([], "sqlite:///x.db"))
 
 
-def test_the_studies_table_counts_skipped_repeats_apart_from_failed_trials():
+def test_the_studies_table_counts_the_trials_skipped_untrained_apart_from_failed_ones():
     rows = [
         dict(
             study="s", dataset="digits", space="convnet",
-            states={"COMPLETE": 5, "FAIL": 4}, repeats=3, best=[0.9],
+            states={"COMPLETE": 5, "FAIL": 4}, skipped=3, best=[0.9],
         )
     ]  # fmt: skip
     text = render(views.studies_table(rows, "sqlite:///x.db"), width=80)
@@ -74,7 +74,7 @@ def test_the_studies_table_counts_skipped_repeats_apart_from_failed_trials():
     names, values = header.split("┃")[1:-1], row.split("│")[1:-1]
     cells = {n.strip(): v.strip() for n, v in zip(names, values, strict=True)}
     assert cells["failed"] == "1" and cells["complete"] == "5"
-    assert "skipped untrained (not failed): s 3" in text
+    assert "over the budget), not failed: s 3" in text
 
 
 def test_the_run_summary_says_why_the_run_ended():
