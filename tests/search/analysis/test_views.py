@@ -48,14 +48,14 @@ def test_a_pareto_front_shows_what_varies_per_trial_and_what_is_shared():
     assert text.index("trial 1 ") < text.index("trial 2 ")  # most accurate first
 
 
+def studies_text(**row) -> str:
+    """The studies table of one study, 80 columns wide: `row` over a plain digits row."""
+    plain = dict(study="s", dataset="digits", space="convnet", states={}, skipped=0, best=None)
+    return render(views.studies_table([plain | row], "sqlite:///x.db"), width=80)
+
+
 def test_the_studies_table_keeps_long_names_whole_and_says_what_to_do_when_empty():
-    rows = [
-        dict(
-            study="fashion_mnist-convnet-long-name", dataset="fashion_mnist", space="convnet",
-            states={"COMPLETE": 3, "PRUNED": 9}, skipped=0, best=[0.9012],
-        )
-    ]  # fmt: skip
-    text = render(views.studies_table(rows, "sqlite:///x.db"), width=80)
+    text = studies_text(study="fashion_mnist-convnet-long-name", best=[0.9012])
     first_column = [line.split("│")[1].strip() for line in text.splitlines() if "│" in line]
     assert "".join(first_column) == "fashion_mnist-convnet-long-name"  # folded, never cut
     assert "…" not in text and "0.9012" in text
@@ -63,13 +63,7 @@ def test_the_studies_table_keeps_long_names_whole_and_says_what_to_do_when_empty
 
 
 def test_the_studies_table_counts_the_trials_skipped_untrained_apart_from_failed_ones():
-    rows = [
-        dict(
-            study="s", dataset="digits", space="convnet",
-            states={"COMPLETE": 5, "FAIL": 4}, skipped=3, best=[0.9],
-        )
-    ]  # fmt: skip
-    text = render(views.studies_table(rows, "sqlite:///x.db"), width=80)
+    text = studies_text(states={"COMPLETE": 5, "FAIL": 4}, skipped=3)
     header, row = (line for line in text.splitlines() if "│" in line or "┃" in line)
     names, values = header.split("┃")[1:-1], row.split("│")[1:-1]
     cells = {n.strip(): v.strip() for n, v in zip(names, values, strict=True)}
