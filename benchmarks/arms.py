@@ -302,12 +302,12 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         common = ["--storage", f"sqlite:///{tmp}/bench.db", "--artifacts", f"{tmp}/artifacts"]
         options = cnnsearch_options(args, sets)
         cli, study = [sys.executable, "cli.py"], f"{args.dataset}-convnet"
-        record_pause(Path(tmp) / "bench.db", study)
+        database = Path(tmp) / "bench.db"
+        record_pause(database, study)
         started = time.time()
         optimize = [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"]
         workers = [[*cli, "worker", study, *common, "-q"]] * (WORKERS.get(args.arm, 1) - 1)
-        # the joining workers wait for optimize's first trial of this sitting
-        database, stored = Path(tmp) / "bench.db", stored_trials(Path(tmp) / "bench.db", study)
+        stored = stored_trials(database, study)  # joining workers wait for one trial more
         joinable = lambda: stored_trials(database, study) > stored  # noqa: E731
         run_sitting([optimize, *workers], sitting_seconds(args), joinable)
         searched = time.time() - started
