@@ -12,18 +12,21 @@ whose proposals keep repeating has exhausted its space.
 from __future__ import annotations
 
 import random
+import time
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.config import SearchConfig
 from search.trials import read_trials
-from search.vocabulary import CONTINUES_ATTR, DUPLICATE_ATTR, PROPOSAL_ATTR, counts
+from search.vocabulary import CLAIM_ATTR, CONTINUES_ATTR, DUPLICATE_ATTR, PROPOSAL_ATTR, counts
 from spaces import get_space
 from spaces.starts import start_params
 
 GREEDY_SHARE = 0.5  # of the trials after the starting points
 MAX_DUPLICATES_IN_A_ROW = 20  # then every proposal repeats: the space is exhausted
+CLAIM_WAIT_SECONDS = 10.0  # a live worker decides within milliseconds of storing its params
+CLAIM_POLL_SECONDS = 0.1
 
 
 class Duplicate(Exception):
@@ -77,14 +80,42 @@ class Proposer:
         )
 
 
-def check_duplicate(trial: optuna.Trial) -> None:
-    """Raise `Duplicate` when another trial of the study already has `trial`'s params and was
-    trained, judged or is training now. Trials the deadline stopped before their first epoch,
-    and those of workers that died, were never judged: repeating them is not a duplicate."""
-    for other in read_trials(trial.study, in_trial=True):
-        if other.number != trial.number and other.params == trial.params and _judged(other):
-            trial.set_user_attr(DUPLICATE_ATTR, other.number)
-            raise Duplicate(f"repeats trial {other.number}'s configuration")
+def check_duplicate(trial: optuna.Trial, wait: float = CLAIM_WAIT_SECONDS) -> None:
+    """Claim `trial`'s configuration, or raise `Duplicate` when another trial of the study already
+    has its params and was trained, judged or is training now. Trials the deadline stopped before
+    their first epoch, and those of workers that died, were never judged: repeating them is not a
+    duplicate.
+
+    Workers may propose one configuration at the same moment (the same start, the same greedy
+    step), so the study is read afresh, not from the per-trial cache that predates their params,
+    and a tie goes to the earlier trial: a later one yields to an earlier one still deciding, and
+    an earlier one waits for a later one's decision, up to `wait` seconds (then it was lost).
+    """
+    give_up = time.monotonic() + wait
+    while True:
+        rivals = [
+            other
+            for other in read_trials(trial.study)
+            if other.number != trial.number and other.params == trial.params and _judged(other)
+        ]
+        winner = next((other for other in rivals if _wins_over(other, trial)), None)
+        if winner is not None:
+            trial.set_user_attr(DUPLICATE_ATTR, winner.number)
+            raise Duplicate(f"repeats trial {winner.number}'s configuration")
+        if not rivals or time.monotonic() >= give_up:
+            break
+        time.sleep(CLAIM_POLL_SECONDS)  # only later trials, still deciding, share the params
+    trial.study._storage.set_trial_system_attr(trial._trial_id, CLAIM_ATTR, True)
+
+
+def _wins_over(rival: FrozenTrial, trial: optuna.Trial) -> bool:
+    """Whether `rival`, which has `trial`'s params, keeps them: it was judged, it claimed them,
+    or it is the earlier trial."""
+    return (
+        rival.state != TrialState.RUNNING
+        or CLAIM_ATTR in rival.system_attrs
+        or rival.number < trial.number
+    )
 
 
 def _judged(trial: FrozenTrial) -> bool:

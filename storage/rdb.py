@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 import warnings
 from pathlib import Path
@@ -44,7 +45,10 @@ def open_rdb(url: str, read_only: bool = False) -> optuna.storages.RDBStorage:
         _check_mysql_answers(parsed)
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
-            return _rdb_once(url, _connect_args(parsed), heartbeat)
+            storage = _rdb_once(url, _connect_args(parsed), heartbeat)
+            if path is not None and not read_only:
+                _begin_immediately(storage.engine)
+            return storage
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
             if attempt == SCHEMA_ATTEMPTS - 1:
                 raise
@@ -80,6 +84,26 @@ def _checked_sqlite(url: str, path: Path, read_only: bool) -> str:
     return read_only_url.update_query_dict({"mode": "ro", "uri": "true"}).render_as_string(
         hide_password=False
     )
+
+
+def _begin_immediately(engine: sqlalchemy.Engine) -> None:
+    """Make every transaction on a SQLite file take its write lock when it begins.
+
+    pysqlite begins a transaction only at its first write, and SQLite ignores SELECT ... FOR
+    UPDATE, so Optuna's claim of a queued trial (read that it waits, then mark it running) let
+    two workers claim the same trial and train it twice. This is SQLAlchemy's recipe for
+    pysqlite's transactions; the pool is emptied so that every connection gets it.
+    """
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sqlalchemy.event.listens_for(engine, "begin")
+    def _begin(connection: sqlalchemy.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()
 
 
 def _check_mysql_answers(url: URL) -> None:

@@ -1,10 +1,14 @@
+import threading
+
 import optuna
 import pytest
 from optuna.trial import TrialState
 
 from search.config import SearchConfig
 from search.proposals import Duplicate, Proposer, check_duplicate
+from search.trials import read_trials
 from search.vocabulary import (
+    CLAIM_ATTR,
     CONTINUES_ATTR,
     DUPLICATE_ATTR,
     EPOCHS_RUN_ATTR,
@@ -13,6 +17,7 @@ from search.vocabulary import (
     STOPPED_BY_ATTR,
 )
 from spaces import convnet
+from storage import open_storage
 
 PARAMS = {"x": 0.5, "pool": "max"}
 DISTRIBUTIONS = {
@@ -63,6 +68,74 @@ def test_another_configuration_is_no_duplicate():
     study = optuna.create_study(direction="maximize")
     study.add_trial(optuna.create_trial(params=PARAMS, distributions=DISTRIBUTIONS, value=0.9))
     check_duplicate(ask_with(study, {**PARAMS, "x": 0.25}))
+
+
+def claimed(trial: optuna.Trial) -> bool:
+    return CLAIM_ATTR in trial.study._storage.get_trial(trial._trial_id).system_attrs
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # asked, never optimized
+def test_of_two_workers_proposing_one_configuration_at_once_the_earlier_trains(tmp_path):
+    url = f"sqlite:///{tmp_path}/study.db"
+    optuna.create_study(storage=open_storage(url), study_name="s", direction="maximize")
+    workers = [optuna.load_study(study_name="s", storage=open_storage(url)) for _ in range(2)]
+    workers[0].enqueue_trial(PARAMS)
+    workers[0].enqueue_trial(PARAMS)  # both workers queued the same start
+    in_step = threading.Barrier(len(workers))
+    trials, outcomes = {}, {}
+
+    def work(worker: optuna.Study) -> None:
+        trial = worker.ask()
+        read_trials(worker, in_trial=True)  # the sampler's read, before any params are stored
+        in_step.wait()
+        trial.suggest_float("x", 0, 1), trial.suggest_categorical("pool", ("max", "avg"))
+        in_step.wait()
+        trials[trial.number] = trial
+        try:
+            check_duplicate(trial)
+            outcomes[trial.number] = "trains"
+        except Duplicate:
+            outcomes[trial.number] = "repeat"
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == {0: "trains", 1: "repeat"}
+    assert claimed(trials[0]) and not claimed(trials[1])
+
+
+def test_a_trial_that_claimed_its_configuration_first_keeps_it():
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(PARAMS)
+    earlier = study.ask()  # its params not stored yet when the later trial checks
+    later = ask_with(study, PARAMS)
+    check_duplicate(later)
+    earlier.suggest_float("x", 0, 1), earlier.suggest_categorical("pool", ("max", "avg"))
+    with pytest.raises(Duplicate, match="repeats trial 1"):
+        check_duplicate(earlier)
+    assert claimed(later) and not claimed(earlier)
+
+
+def test_an_earlier_trial_waits_for_a_later_one_still_deciding():
+    study = optuna.create_study(direction="maximize")
+    earlier, later = ask_with(study, PARAMS), ask_with(study, PARAMS)
+    # The later trial checked before the earlier one stored its params, and claims them now.
+    claim = threading.Timer(
+        0.3, study._storage.set_trial_system_attr, (later._trial_id, CLAIM_ATTR, True)
+    )
+    claim.start()
+    with pytest.raises(Duplicate, match="repeats trial 1"):
+        check_duplicate(earlier)
+    claim.join()
+
+
+def test_a_later_trial_that_never_decides_was_lost():
+    study = optuna.create_study(direction="maximize")
+    earlier, _ = ask_with(study, PARAMS), ask_with(study, PARAMS)  # its worker died at once
+    check_duplicate(earlier, wait=0.3)
+    assert claimed(earlier)
 
 
 def run_proposed(study: optuna.Study, propose: Proposer, value: float = 0.0) -> optuna.Trial:

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +60,36 @@ def wait_for_running(
             return running[0]
         time.sleep(0.2)
     raise AssertionError("no trial started")
+
+
+def ask_at_once(workers: list[optuna.Study]) -> list[int]:
+    """The ids of the trials the workers ask for at the same instant, one thread each."""
+    together, asked = threading.Barrier(len(workers)), []
+
+    def ask(worker: optuna.Study) -> None:
+        together.wait()
+        asked.append(worker.ask()._trial_id)
+
+    threads = [threading.Thread(target=ask, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return asked
+
+
+@pytest.mark.services
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # asked, never optimized
+def test_a_queued_trial_is_claimed_by_one_worker_only(storage_url):
+    optuna.create_study(study_name="queue", storage=open_storage(storage_url))
+    workers = [
+        optuna.load_study(study_name="queue", storage=open_storage(storage_url)) for _ in range(4)
+    ]
+    for _ in range(5):
+        for _ in workers:
+            workers[0].enqueue_trial({"x": 0.5})
+        claimed = ask_at_once(workers)
+        assert len(set(claimed)) == len(claimed) == len(workers), claimed
 
 
 @pytest.mark.slow
