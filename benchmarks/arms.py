@@ -64,6 +64,7 @@ from search.vocabulary import (
     STOPPED_BY_ATTR,
     TRAIN_SECONDS_ATTR,
 )
+from storage.sqlite_file import connect_read_only
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 10  # a trial's epochs in every searching arm, as cnnsearch's default --epochs
@@ -402,8 +403,7 @@ def stored_trials(database: Path, study_name: str) -> int:
     if not database.exists():
         return 0
     try:
-        uri = f"file:{database.resolve()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=1)) as db:
+        with contextlib.closing(connect_read_only(database, lock_seconds=1)) as db:
             (count,) = db.execute(
                 "SELECT COUNT(*) FROM trials JOIN studies USING (study_id) WHERE study_name = ?",
                 (study_name,),

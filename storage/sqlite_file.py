@@ -34,9 +34,9 @@ LOCK_SECONDS = 60
 _STORED_FLOATS = {"INF_POS": float("inf"), "INF_NEG": float("-inf"), "NAN": float("nan")}
 
 
-def connect_read_only(path: Path) -> sqlite3.Connection:
+def connect_read_only(path: Path, lock_seconds: float = LOCK_SECONDS) -> sqlite3.Connection:
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=LOCK_SECONDS, check_same_thread=False)
+    return sqlite3.connect(uri, uri=True, timeout=lock_seconds, check_same_thread=False)
 
 
 def check_intact(path: Path) -> None:
