@@ -100,9 +100,10 @@ class Objective:
         spec = self.space.suggest_spec(trial, self.bounds)
         if CONTINUES_ATTR in trial.user_attrs:
             return self._continue(trial, spec)
+        seed = self.weights_seed(trial)  # before the repeat check: a sweep's repeat is a param
         check_duplicate(trial)
         self._announce(trial, self.config.epochs)
-        self._start(trial, self.weights_seed(trial))
+        self._start(trial, seed)
         model = self._build(trial, spec)
         check_params(trial, trial.user_attrs[N_PARAMS_ATTR], self.config.max_params)
         callbacks = [

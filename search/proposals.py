@@ -25,7 +25,7 @@ from spaces.starts import start_params
 
 GREEDY_SHARE = 0.5  # of the trials after the starting points
 MAX_DUPLICATES_IN_A_ROW = 20  # then every proposal repeats: the space is exhausted
-CLAIM_WAIT_SECONDS = 10.0  # a live worker decides within milliseconds of storing its params
+CLAIM_WAIT_SECONDS = 90.0  # a live worker decides once its read returns (SQLite waits 60 s)
 CLAIM_POLL_SECONDS = 0.1
 
 
@@ -87,33 +87,34 @@ def check_duplicate(trial: optuna.Trial, wait: float = CLAIM_WAIT_SECONDS) -> No
     duplicate.
 
     Workers may propose one configuration at the same moment (the same start, the same greedy
-    step), so the study is read afresh, not from the per-trial cache that predates their params,
-    and a tie goes to the earlier trial: a later one yields to an earlier one still deciding, and
-    an earlier one waits for a later one's decision, up to `wait` seconds (then it was lost).
+    step), so the study is read afresh, not from the per-trial cache that predates their params.
+    A tie goes to the earlier trial: a later one yields to an earlier one still deciding, and an
+    earlier one waits for a later one's decision. Past `wait` seconds without one it yields too:
+    the later trial trains the configuration, or its worker died and its retry will.
     """
     give_up = time.monotonic() + wait
-    while True:
-        rivals = [
-            other
-            for other in read_trials(trial.study)
-            if other.number != trial.number and other.params == trial.params and _judged(other)
-        ]
+    while rivals := [
+        other
+        for other in read_trials(trial.study)
+        if other.number != trial.number and other.params == trial.params and _judged(other)
+    ]:
         winner = next((other for other in rivals if _wins_over(other, trial)), None)
-        if winner is not None:
-            trial.set_user_attr(DUPLICATE_ATTR, winner.number)
-            raise Duplicate(f"repeats trial {winner.number}'s configuration")
-        if not rivals or time.monotonic() >= give_up:
-            break
-        time.sleep(CLAIM_POLL_SECONDS)  # only later trials, still deciding, share the params
-    trial.study._storage.set_trial_system_attr(trial._trial_id, CLAIM_ATTR, True)
+        if winner is None and time.monotonic() < give_up:
+            time.sleep(CLAIM_POLL_SECONDS)  # only later trials, still deciding, share the params
+            continue
+        winner = winner or rivals[0]
+        trial.set_user_attr(DUPLICATE_ATTR, winner.number)
+        raise Duplicate(f"repeats trial {winner.number}'s configuration")
+    trial.study._storage.set_trial_system_attr(trial._trial_id, CLAIM_ATTR, trial.number)
 
 
 def _wins_over(rival: FrozenTrial, trial: optuna.Trial) -> bool:
     """Whether `rival`, which has `trial`'s params, keeps them: it was judged, it claimed them,
-    or it is the earlier trial."""
+    or it is the earlier trial. A claim counts only under the number of the trial that made it:
+    Optuna copies a stale trial's system attrs into its retry, which has not checked yet."""
     return (
         rival.state != TrialState.RUNNING
-        or CLAIM_ATTR in rival.system_attrs
+        or rival.system_attrs.get(CLAIM_ATTR) == rival.number
         or rival.number < trial.number
     )
 

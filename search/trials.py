@@ -1,4 +1,4 @@
-"""Reading a study's trials: the one read that budget, duplicate and progress checks share."""
+"""Reading a study's trials: the one read that budget and progress checks share."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ SEARCH_UNTIL_ATTR = "cnnsearch_search_until"  # then the time left trains the be
 
 # Trial system attrs.
 BEAT_ATTR = "cnnsearch:heartbeat"  # time.time() of the trial's last beat
-CLAIM_ATTR = "cnnsearch:claim"  # the trial passed the repeat check: it trains its configuration
+CLAIM_ATTR = "cnnsearch:claim"  # the number of a trial that passed the repeat check: it trains
 
 # Trial user attrs: where a trial came from and how it ended.
 PROPOSAL_ATTR = "proposal"  # where a trial's configuration came from: a start, a greedy step

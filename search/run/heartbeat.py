@@ -28,7 +28,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
-from search.vocabulary import BEAT_ATTR, CLAIM_ATTR
+from search.vocabulary import BEAT_ATTR
 from storage import MAX_RETRY, grace_seconds, heartbeat_seconds
 
 _beating: set[tuple[int, int]] = set()  # (storage, trial id) pairs beating in this process
@@ -186,10 +186,9 @@ def _fail_and_retry(
     if not failed or retry is None:
         return
     failed_trial = copy.deepcopy(storage.get_trial(trial._trial_id))
-    # The retry starts its own beats (the dead worker's last one would make it stale at once)
-    # and makes its own claim on its configuration.
+    # The retry starts its own beats: the dead worker's last one would make it stale at once.
     failed_trial.system_attrs = {
-        k: v for k, v in failed_trial.system_attrs.items() if k not in (BEAT_ATTR, CLAIM_ATTR)
+        k: v for k, v in failed_trial.system_attrs.items() if k != BEAT_ATTR
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

@@ -9,6 +9,8 @@ from optuna.trial import TrialState
 from search import data, training
 from search.config import SearchConfig
 from search.objective import Objective, TrialFailed
+from search.proposals import Duplicate
+from search.study import REPEAT
 from search.vocabulary import (
     ARTIFACT_ERROR_ATTR,
     CURVE_ATTR,
@@ -55,6 +57,23 @@ def test_the_collection_before_each_trial_skips_what_existed_before_the_first(di
     # collector's (and so of `gc.get_objects`') sight
     assert gc.get_freeze_count() >= before // 2
     assert len(gc.get_objects()) < gc.get_freeze_count() // 10
+
+
+def test_a_sweeps_repeat_index_is_among_the_params_its_repeat_check_compares(digits, monkeypatch):
+    # Else two repeats of one value, checked at the same moment by two workers, look alike and
+    # the later one is skipped: its grid point would never train.
+    objective, study = make(digits)
+    objective.repeats = 2
+    compared = []
+
+    def check_duplicate(trial: optuna.Trial) -> None:
+        compared.append(dict(trial.params))
+        raise Duplicate("stop before training")
+
+    monkeypatch.setattr("search.objective.check_duplicate", check_duplicate)
+    with pytest.raises(Duplicate):
+        objective(study.ask())
+    assert REPEAT in compared[0]
 
 
 def test_complete_trial_records_value_curve_and_attrs(digits):

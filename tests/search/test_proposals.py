@@ -71,7 +71,14 @@ def test_another_configuration_is_no_duplicate():
 
 
 def claimed(trial: optuna.Trial) -> bool:
-    return CLAIM_ATTR in trial.study._storage.get_trial(trial._trial_id).system_attrs
+    stored = trial.study._storage.get_trial(trial._trial_id)
+    return stored.system_attrs.get(CLAIM_ATTR) == trial.number
+
+
+def suggest_params(trial: optuna.Trial) -> None:
+    """Store the params a queued `PARAMS` trial was given, as a space's suggest_spec would."""
+    trial.suggest_float("x", 0, 1)
+    trial.suggest_categorical("pool", ("max", "avg"))
 
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # asked, never optimized
@@ -81,14 +88,14 @@ def test_of_two_workers_proposing_one_configuration_at_once_the_earlier_trains(t
     workers = [optuna.load_study(study_name="s", storage=open_storage(url)) for _ in range(2)]
     workers[0].enqueue_trial(PARAMS)
     workers[0].enqueue_trial(PARAMS)  # both workers queued the same start
-    in_step = threading.Barrier(len(workers))
+    in_step = threading.Barrier(len(workers), timeout=30)
     trials, outcomes = {}, {}
 
     def work(worker: optuna.Study) -> None:
         trial = worker.ask()
         read_trials(worker, in_trial=True)  # the sampler's read, before any params are stored
         in_step.wait()
-        trial.suggest_float("x", 0, 1), trial.suggest_categorical("pool", ("max", "avg"))
+        suggest_params(trial)
         in_step.wait()
         trials[trial.number] = trial
         try:
@@ -96,6 +103,8 @@ def test_of_two_workers_proposing_one_configuration_at_once_the_earlier_trains(t
             outcomes[trial.number] = "trains"
         except Duplicate:
             outcomes[trial.number] = "repeat"
+        except Exception as e:  # noqa: BLE001 - handed to the test's thread
+            outcomes[trial.number] = repr(e)
 
     threads = [threading.Thread(target=work, args=(worker,)) for worker in workers]
     for thread in threads:
@@ -112,30 +121,41 @@ def test_a_trial_that_claimed_its_configuration_first_keeps_it():
     earlier = study.ask()  # its params not stored yet when the later trial checks
     later = ask_with(study, PARAMS)
     check_duplicate(later)
-    earlier.suggest_float("x", 0, 1), earlier.suggest_categorical("pool", ("max", "avg"))
+    suggest_params(earlier)
     with pytest.raises(Duplicate, match="repeats trial 1"):
         check_duplicate(earlier)
     assert claimed(later) and not claimed(earlier)
 
 
-def test_an_earlier_trial_waits_for_a_later_one_still_deciding():
+@pytest.mark.parametrize("later_claims", [True, False])
+def test_an_earlier_trial_waits_for_a_later_one_still_deciding(later_claims):
     study = optuna.create_study(direction="maximize")
     earlier, later = ask_with(study, PARAMS), ask_with(study, PARAMS)
-    # The later trial checked before the earlier one stored its params, and claims them now.
-    claim = threading.Timer(
-        0.3, study._storage.set_trial_system_attr, (later._trial_id, CLAIM_ATTR, True)
+    storage = study._storage
+    # A retry carries the claim Optuna copied from the trial it retries: no decision of its own.
+    storage.set_trial_system_attr(later._trial_id, CLAIM_ATTR, 7)
+    # The later trial read before the earlier one stored its params, and decides now.
+    decide = (
+        (storage.set_trial_system_attr, (later._trial_id, CLAIM_ATTR, later.number))
+        if later_claims
+        else (storage.set_trial_user_attr, (later._trial_id, DUPLICATE_ATTR, earlier.number))
     )
-    claim.start()
-    with pytest.raises(Duplicate, match="repeats trial 1"):
+    decision = threading.Timer(0.3, *decide)
+    decision.start()
+    if later_claims:
+        with pytest.raises(Duplicate, match="repeats trial 1"):
+            check_duplicate(earlier)
+    else:
         check_duplicate(earlier)
-    claim.join()
+        assert claimed(earlier)
+    decision.join()
 
 
-def test_a_later_trial_that_never_decides_was_lost():
+def test_an_earlier_trial_yields_to_a_later_one_that_never_decides():
     study = optuna.create_study(direction="maximize")
     earlier, _ = ask_with(study, PARAMS), ask_with(study, PARAMS)  # its worker died at once
-    check_duplicate(earlier, wait=0.3)
-    assert claimed(earlier)
+    with pytest.raises(Duplicate, match="repeats trial 1"):
+        check_duplicate(earlier, wait=0.3)  # the later trial, or its retry, trains them
 
 
 def run_proposed(study: optuna.Study, propose: Proposer, value: float = 0.0) -> optuna.Trial:
