@@ -71,6 +71,7 @@ EPOCHS = 10  # a trial's epochs in every searching arm, as cnnsearch's default -
 LOGS = Path(tempfile.gettempdir())
 BEST_START = "best-start"  # one of cnnsearch's starts trained alone (see the docstring)
 START_PROPOSAL = "start: "  # a start's trials' PROPOSAL_ATTR: "start: NAME"
+TESTED = "tested.json"  # beside a cnnsearch arm's study: its best trial's test accuracy
 # cnnsearch arms: `optimize` options besides the data, budget and seed (best-start adds its
 # start's --set values)
 CNNSEARCH_ARMS = {
@@ -313,7 +314,8 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         run_sitting([optimize, *workers], sitting_seconds(args), joinable)
         searched = time.time() - started
         best = json.loads(_output([*cli, "best", study, "--json", *common[:2]]))
-        test = json.loads(_output([*cli, "evaluate", study, "--json", *common]))
+        evaluate = [*cli, "evaluate", study, "--json", *common]
+        test = tested(evaluate, best[0]["number"], Path(tmp) / TESTED)
         studies = json.loads(_output([*cli, "studies", "--json", "--storage", common[1]]))
         costs = cost_overruns(common[1], study, args.budget) if args.budget else {}
         curve, proposals = trial_curve(common[1], study)
@@ -321,7 +323,7 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
     return {
         **start,
         "val": max(row["values"]["accuracy"] for row in best),
-        "test": test["accuracy"],
+        "test": test,
         "trials": sum(studies[0]["states"].values()),
         "states": studies[0]["states"],
         "continued": continued,
@@ -332,6 +334,19 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
         "epoch_curve": epochs,
         **costs,
     }
+
+
+def tested(evaluate: list[str], best_trial: int, remembered: Path) -> float:
+    """The test accuracy `evaluate` gives the study's best trial. It is remembered beside the
+    study, so a report of a kept study whose best has not changed evaluates nothing again (an
+    evaluation loads the data and the model: minutes on a busy CPU)."""
+    if remembered.exists():
+        earlier = json.loads(remembered.read_text())
+        if earlier["trial"] == best_trial:
+            return earlier["accuracy"]
+    accuracy = json.loads(_output(evaluate))["accuracy"]
+    remembered.write_text(json.dumps({"trial": best_trial, "accuracy": accuracy}))
+    return accuracy
 
 
 def sitting_seconds(args: argparse.Namespace) -> float | None:

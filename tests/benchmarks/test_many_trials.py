@@ -184,6 +184,23 @@ def test_ctrl_c_lets_each_process_record_its_trial(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["started", "stopped by 2"]
 
 
+def test_a_kept_studys_test_accuracy_is_evaluated_again_only_once_its_best_changed(
+    tmp_path, monkeypatch
+):
+    evaluations = []
+
+    def evaluate(command: list[str]) -> str:
+        evaluations.append(command)
+        return json.dumps({"accuracy": 0.5 + len(evaluations) / 10})
+
+    monkeypatch.setattr(arms, "_output", evaluate)
+    remembered = tmp_path / arms.TESTED
+    assert arms.tested(["evaluate"], 3, remembered) == 0.6
+    assert arms.tested(["evaluate"], 3, remembered) == 0.6  # the same best: no evaluation
+    assert arms.tested(["evaluate"], 9, remembered) == 0.7
+    assert len(evaluations) == 2
+
+
 def test_arms_whose_package_is_missing_are_skipped_with_a_line(monkeypatch, capsys):
     monkeypatch.setitem(arms.REQUIRES, "optuna", "no_such_package_here")
     assert many_trials.runnable(["cnnsearch", "optuna"]) == ["cnnsearch"]
