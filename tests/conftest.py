@@ -1,4 +1,5 @@
 import os
+import signal
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -11,6 +12,9 @@ import optuna  # noqa: E402
 import pytest  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+# A shell without job control starts its background commands with SIGINT ignored, and the
+# processes the tests start inherit that: the Ctrl-C tests need it delivered as a terminal would.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def require_or_skip(reason: str, env: str = "CNNSEARCH_REQUIRE_SERVICES") -> None:
