@@ -301,10 +301,10 @@ def run_cnnsearch(args: argparse.Namespace) -> dict:
     start = {"start": args.start} if args.arm == BEST_START else {}
     sets = start_sets(args.start, args.dataset, training_images(args)) if start else []
     with work_folder(args) as tmp:
-        common = ["--storage", f"sqlite:///{tmp}/bench.db", "--artifacts", f"{tmp}/artifacts"]
+        database = Path(tmp) / "bench.db"
+        common = ["--storage", f"sqlite:///{database}", "--artifacts", f"{tmp}/artifacts"]
         options = cnnsearch_options(args, sets)
         cli, study = [sys.executable, "cli.py"], f"{args.dataset}-convnet"
-        database = Path(tmp) / "bench.db"
         record_pause(database, study)
         started = time.time()
         optimize = [*cli, "optimize", args.dataset, *shlex.split(options), *common, "-q"]
